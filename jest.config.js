@@ -1,0 +1,15 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.tsx?$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
+    // d3-contour and its dependencies ship only ES modules.
+    '^.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true }, isolatedModules: true }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!(d3-contour|d3-array|internmap)/)'],
+  globalSetup: '<rootDir>/test/setup/global-setup.ts',
+  testTimeout: 120000,
+  maxWorkers: 2,
+};

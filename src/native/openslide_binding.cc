@@ -1,0 +1,452 @@
+// Native binding to libopenslide, written by hand because no maintained npm package binds OpenSlide.
+// What it must guarantee, and why it is shaped this way:
+//  - every call that touches pixels runs on libuv's worker pool (Napi::AsyncWorker), so the event loop
+//    never blocks and many reads can be in flight (OpenSlide allows concurrent reads on one handle);
+//  - close() may be called while reads are in flight: the handle is reference-counted and the real
+//    openslide_close() happens when the last read finishes, so no read ever touches a freed handle;
+//  - pixels come back as packed RGB: OpenSlide returns premultiplied ARGB, which we un-premultiply with
+//    the same integer rule as openslide-python, and fully transparent pixels become white.
+#include <napi.h>
+#include <openslide.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace {
+
+// Largest region one read may return; larger requests are almost certainly a bug in the caller.
+constexpr int64_t kMaxRegionPixels = int64_t(1) << 28;
+
+class SlideState {
+ public:
+  explicit SlideState(openslide_t* osr) : osr_(osr) {}
+  ~SlideState() { CloseNow(); }
+
+  // Returns the handle and counts one more user, or nullptr once the slide is closed.
+  openslide_t* Acquire() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_ || osr_ == nullptr) return nullptr;
+    ++inflight_;
+    return osr_;
+  }
+
+  void Release() {
+    std::lock_guard<std::mutex> lock(mu_);
+    --inflight_;
+    if (closed_ && inflight_ == 0) CloseLocked();
+  }
+
+  void Close() {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+    if (inflight_ == 0) CloseLocked();
+  }
+
+  bool closed() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return closed_;
+  }
+
+ private:
+  void CloseNow() {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+    CloseLocked();
+  }
+  void CloseLocked() {
+    if (osr_ != nullptr) {
+      openslide_close(osr_);
+      osr_ = nullptr;
+    }
+  }
+
+  std::mutex mu_;
+  openslide_t* osr_;
+  int inflight_ = 0;
+  bool closed_ = false;
+};
+
+Napi::Error CodedError(Napi::Env env, const std::string& code, const std::string& message) {
+  Napi::Error err = Napi::Error::New(env, message);
+  err.Set("code", Napi::String::New(env, code));
+  return err;
+}
+
+// Converts premultiplied ARGB to RGB in place of a new buffer. Integer rule as openslide-python's
+// _convert.c (255 * c / a, truncating), so results are byte-identical to OpenSlide's own tools.
+void ArgbToRgb(const uint32_t* src, uint8_t* dst, size_t count) {
+  for (size_t i = 0; i < count; ++i) {
+    const uint32_t p = src[i];
+    const uint32_t a = p >> 24;
+    uint8_t* o = dst + i * 3;
+    if (a == 255) {
+      o[0] = (p >> 16) & 0xff;
+      o[1] = (p >> 8) & 0xff;
+      o[2] = p & 0xff;
+    } else if (a == 0) {
+      o[0] = o[1] = o[2] = 255;
+    } else {
+      o[0] = static_cast<uint8_t>(255 * ((p >> 16) & 0xff) / a);
+      o[1] = static_cast<uint8_t>(255 * ((p >> 8) & 0xff) / a);
+      o[2] = static_cast<uint8_t>(255 * (p & 0xff) / a);
+    }
+  }
+}
+
+void FreeBuffer(Napi::Env, uint8_t* data) { std::free(data); }
+
+struct LevelInfo {
+  int64_t width, height;
+  double downsample;
+};
+
+struct SlideMetadata {
+  std::string vendor;
+  std::vector<std::pair<std::string, std::string>> properties;
+  std::vector<LevelInfo> levels;
+  std::vector<std::pair<std::string, std::pair<int64_t, int64_t>>> associated;
+};
+
+class Slide : public Napi::ObjectWrap<Slide> {
+ public:
+  static Napi::FunctionReference* constructor;
+
+  static Napi::Function Init(Napi::Env env) {
+    Napi::Function fn = DefineClass(env, "NativeSlide",
+                                    {
+                                        InstanceMethod("readRegion", &Slide::ReadRegion),
+                                        InstanceMethod("readAssociatedImage", &Slide::ReadAssociated),
+                                        InstanceMethod("close", &Slide::Close),
+                                        InstanceAccessor("closed", &Slide::Closed, nullptr),
+                                    });
+    constructor = new Napi::FunctionReference(Napi::Persistent(fn));
+    return fn;
+  }
+
+  Slide(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Slide>(info) {
+    // Only Open() creates slides: it passes the state through an External.
+    if (info.Length() != 1 || !info[0].IsExternal()) {
+      throw Napi::TypeError::New(info.Env(), "NativeSlide cannot be constructed directly; use open()");
+    }
+    auto* holder = info[0].As<Napi::External<std::shared_ptr<SlideState>>>().Data();
+    state_ = *holder;
+  }
+
+  // Garbage collection closes the handle (after in-flight reads finish) even without close().
+  ~Slide() override {
+    if (state_) state_->Close();
+  }
+
+  std::shared_ptr<SlideState> state() const { return state_; }
+
+ private:
+  Napi::Value ReadRegion(const Napi::CallbackInfo& info);
+  Napi::Value ReadAssociated(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    state_->Close();
+    return info.Env().Undefined();
+  }
+  Napi::Value Closed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), state_->closed()); }
+
+  std::shared_ptr<SlideState> state_;
+};
+
+Napi::FunctionReference* Slide::constructor = nullptr;
+
+class OpenWorker : public Napi::AsyncWorker {
+ public:
+  OpenWorker(Napi::Env env, std::string path)
+      : Napi::AsyncWorker(env), path_(std::move(path)), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    const char* vendor = openslide_detect_vendor(path_.c_str());
+    openslide_t* osr = openslide_open(path_.c_str());
+    if (osr == nullptr) {
+      if (vendor != nullptr) {
+        code_ = "CORRUPT";
+        SetError("OpenSlide recognises " + path_ + " as a " + vendor + " slide but cannot open it (corrupt or truncated)");
+      } else {
+        code_ = "UNSUPPORTED";
+        SetError("OpenSlide does not recognise " + path_ + " (an unsupported format, or a damaged file)");
+      }
+      return;
+    }
+    const char* err = openslide_get_error(osr);
+    if (err != nullptr) {
+      std::string message = err;
+      openslide_close(osr);
+      code_ = "CORRUPT";
+      SetError("OpenSlide cannot read " + path_ + ": " + message);
+      return;
+    }
+    meta_.vendor = vendor != nullptr ? vendor : "";
+    for (const char* const* name = openslide_get_property_names(osr); *name != nullptr; ++name) {
+      const char* value = openslide_get_property_value(osr, *name);
+      meta_.properties.emplace_back(*name, value != nullptr ? value : "");
+    }
+    const int32_t count = openslide_get_level_count(osr);
+    for (int32_t level = 0; level < count; ++level) {
+      LevelInfo l{};
+      openslide_get_level_dimensions(osr, level, &l.width, &l.height);
+      l.downsample = openslide_get_level_downsample(osr, level);
+      meta_.levels.push_back(l);
+    }
+    for (const char* const* name = openslide_get_associated_image_names(osr); *name != nullptr; ++name) {
+      int64_t w = 0, h = 0;
+      openslide_get_associated_image_dimensions(osr, *name, &w, &h);
+      meta_.associated.push_back({*name, {w, h}});
+    }
+    err = openslide_get_error(osr);
+    if (count < 1 || err != nullptr) {
+      std::string message = err != nullptr ? err : "no pyramid levels";
+      openslide_close(osr);
+      code_ = "CORRUPT";
+      SetError("OpenSlide cannot read " + path_ + ": " + message);
+      return;
+    }
+    state_ = std::make_shared<SlideState>(osr);
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::Object result = Napi::Object::New(env);
+    auto holder = std::make_unique<std::shared_ptr<SlideState>>(state_);
+    Napi::External<std::shared_ptr<SlideState>> ext = Napi::External<std::shared_ptr<SlideState>>::New(env, holder.get());
+    result.Set("slide", Slide::constructor->New({ext}));
+    result.Set("vendor", meta_.vendor.empty() ? env.Null() : Napi::String::New(env, meta_.vendor));
+    Napi::Object props = Napi::Object::New(env);
+    for (const auto& p : meta_.properties) props.Set(p.first, p.second);
+    result.Set("properties", props);
+    Napi::Array levels = Napi::Array::New(env, meta_.levels.size());
+    for (size_t i = 0; i < meta_.levels.size(); ++i) {
+      Napi::Object l = Napi::Object::New(env);
+      l.Set("width", Napi::Number::New(env, static_cast<double>(meta_.levels[i].width)));
+      l.Set("height", Napi::Number::New(env, static_cast<double>(meta_.levels[i].height)));
+      l.Set("downsample", Napi::Number::New(env, meta_.levels[i].downsample));
+      levels.Set(i, l);
+    }
+    result.Set("levels", levels);
+    Napi::Object assoc = Napi::Object::New(env);
+    for (const auto& a : meta_.associated) {
+      Napi::Object dims = Napi::Object::New(env);
+      dims.Set("width", Napi::Number::New(env, static_cast<double>(a.second.first)));
+      dims.Set("height", Napi::Number::New(env, static_cast<double>(a.second.second)));
+      assoc.Set(a.first, dims);
+    }
+    result.Set("associatedImages", assoc);
+    deferred_.Resolve(result);
+  }
+
+  void OnError(const Napi::Error& e) override {
+    deferred_.Reject(CodedError(Env(), code_, e.Message()).Value());
+  }
+
+ private:
+  std::string path_;
+  Napi::Promise::Deferred deferred_;
+  std::string code_ = "READ_FAILED";
+  SlideMetadata meta_;
+  std::shared_ptr<SlideState> state_;
+};
+
+// Shared by region and associated-image reads: owns the ARGB scratch and produces the RGB buffer.
+// The handle is acquired when the read is queued (on the JS thread), so a close() that comes after
+// the call lets it finish, and released when the worker is destroyed.
+class PixelWorker : public Napi::AsyncWorker {
+ public:
+  PixelWorker(Napi::Env env, std::shared_ptr<SlideState> state, openslide_t* osr)
+      : Napi::AsyncWorker(env), state_(std::move(state)), osr_(osr), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    if (!Read(osr_)) return;
+    const char* err = openslide_get_error(osr_);
+    if (err != nullptr) {
+      // OpenSlide's error state is sticky: every later read of this handle fails the same way.
+      code_ = "CORRUPT";
+      SetError(std::string("the slide's pixel data cannot be decoded (corrupt file?): ") + err);
+      return;
+    }
+    const size_t count = static_cast<size_t>(width_) * static_cast<size_t>(height_);
+    rgb_ = static_cast<uint8_t*>(std::malloc(count * 3 + 1));
+    if (rgb_ == nullptr) {
+      code_ = "OUT_OF_MEMORY";
+      SetError("cannot allocate the RGB buffer");
+      return;
+    }
+    ArgbToRgb(argb_.data(), rgb_, count);
+    std::vector<uint32_t>().swap(argb_);
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    const size_t bytes = static_cast<size_t>(width_) * static_cast<size_t>(height_) * 3;
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("width", Napi::Number::New(env, static_cast<double>(width_)));
+    result.Set("height", Napi::Number::New(env, static_cast<double>(height_)));
+    result.Set("data", Napi::Buffer<uint8_t>::New(env, rgb_, bytes, FreeBuffer));
+    rgb_ = nullptr;
+    deferred_.Resolve(result);
+  }
+
+  void OnError(const Napi::Error& e) override {
+    deferred_.Reject(CodedError(Env(), code_, e.Message()).Value());
+  }
+
+  ~PixelWorker() override {
+    std::free(rgb_);
+    state_->Release();
+  }
+
+ protected:
+  // Fills argb_, width_ and height_; returns false after SetError.
+  virtual bool Read(openslide_t* osr) = 0;
+  bool Allocate() {
+    try {
+      argb_.resize(static_cast<size_t>(width_) * static_cast<size_t>(height_));
+    } catch (const std::bad_alloc&) {
+      code_ = "OUT_OF_MEMORY";
+      SetError("cannot allocate the region buffer");
+      return false;
+    }
+    return true;
+  }
+
+  std::shared_ptr<SlideState> state_;
+  openslide_t* osr_;
+  Napi::Promise::Deferred deferred_;
+  std::string code_ = "READ_FAILED";
+  std::vector<uint32_t> argb_;
+  uint8_t* rgb_ = nullptr;
+  int64_t width_ = 0;
+  int64_t height_ = 0;
+};
+
+class RegionWorker : public PixelWorker {
+ public:
+  RegionWorker(Napi::Env env, std::shared_ptr<SlideState> state, openslide_t* osr, int64_t x, int64_t y,
+               int32_t level, int64_t w, int64_t h)
+      : PixelWorker(env, std::move(state), osr), x_(x), y_(y), level_(level) {
+    width_ = w;
+    height_ = h;
+  }
+
+ protected:
+  bool Read(openslide_t* osr) override {
+    if (!Allocate()) return false;
+    openslide_read_region(osr, argb_.data(), x_, y_, level_, width_, height_);
+    return true;
+  }
+
+ private:
+  int64_t x_, y_;
+  int32_t level_;
+};
+
+class AssociatedWorker : public PixelWorker {
+ public:
+  AssociatedWorker(Napi::Env env, std::shared_ptr<SlideState> state, openslide_t* osr, std::string name)
+      : PixelWorker(env, std::move(state), osr), name_(std::move(name)) {}
+
+ protected:
+  bool Read(openslide_t* osr) override {
+    openslide_get_associated_image_dimensions(osr, name_.c_str(), &width_, &height_);
+    if (width_ <= 0 || height_ <= 0) {
+      code_ = "NOT_FOUND";
+      SetError("the slide has no associated image named '" + name_ + "'");
+      return false;
+    }
+    if (width_ * height_ > kMaxRegionPixels) {
+      code_ = "INVALID_ARGUMENT";
+      SetError("associated image '" + name_ + "' is too large");
+      return false;
+    }
+    if (!Allocate()) return false;
+    openslide_read_associated_image(osr, name_.c_str(), argb_.data());
+    return true;
+  }
+
+ private:
+  std::string name_;
+};
+
+bool IsInteger(const Napi::Value& v) {
+  if (!v.IsNumber()) return false;
+  const double d = v.As<Napi::Number>().DoubleValue();
+  return d == static_cast<double>(static_cast<int64_t>(d));
+}
+
+Napi::Value RejectWith(Napi::Env env, const std::string& code, const std::string& message) {
+  auto deferred = Napi::Promise::Deferred::New(env);
+  deferred.Reject(CodedError(env, code, message).Value());
+  return deferred.Promise();
+}
+
+Napi::Value Slide::ReadRegion(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 5) return RejectWith(env, "INVALID_ARGUMENT", "readRegion(x, y, level, width, height)");
+  for (size_t i = 0; i < 5; ++i) {
+    if (!IsInteger(info[i])) return RejectWith(env, "INVALID_ARGUMENT", "region coordinates must be integers");
+  }
+  const int64_t x = info[0].As<Napi::Number>().Int64Value();
+  const int64_t y = info[1].As<Napi::Number>().Int64Value();
+  const int64_t level = info[2].As<Napi::Number>().Int64Value();
+  const int64_t w = info[3].As<Napi::Number>().Int64Value();
+  const int64_t h = info[4].As<Napi::Number>().Int64Value();
+  if (w <= 0 || h <= 0 || w > kMaxRegionPixels || h > kMaxRegionPixels || w * h > kMaxRegionPixels) {
+    return RejectWith(env, "INVALID_ARGUMENT",
+                      "region size " + std::to_string(w) + "x" + std::to_string(h) +
+                          " is not allowed (each side > 0, at most " + std::to_string(kMaxRegionPixels) +
+                          " pixels)");
+  }
+  if (level < 0 || level > INT32_MAX) return RejectWith(env, "INVALID_ARGUMENT", "level out of range");
+  openslide_t* osr = state_->Acquire();
+  if (osr == nullptr) return RejectWith(env, "CLOSED", "the slide is closed");
+  auto* worker = new RegionWorker(env, state_, osr, x, y, static_cast<int32_t>(level), w, h);
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value Slide::ReadAssociated(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 1 || !info[0].IsString()) {
+    return RejectWith(env, "INVALID_ARGUMENT", "readAssociatedImage(name)");
+  }
+  openslide_t* osr = state_->Acquire();
+  if (osr == nullptr) return RejectWith(env, "CLOSED", "the slide is closed");
+  auto* worker = new AssociatedWorker(env, state_, osr, info[0].As<Napi::String>().Utf8Value());
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value Open(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 1 || !info[0].IsString()) return RejectWith(env, "INVALID_ARGUMENT", "open(path)");
+  auto* worker = new OpenWorker(env, info[0].As<Napi::String>().Utf8Value());
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value Version(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), openslide_get_version());
+}
+
+Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
+  exports.Set("NativeSlide", Slide::Init(env));
+  exports.Set("open", Napi::Function::New(env, Open));
+  exports.Set("version", Napi::Function::New(env, Version));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(openslide_binding, InitModule)

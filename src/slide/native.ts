@@ -1,0 +1,47 @@
+/** Types of the native OpenSlide addon (src/native/openslide_binding.cc) and its loader. */
+import path from 'node:path';
+
+export interface NativeLevel {
+  width: number;
+  height: number;
+  downsample: number;
+}
+
+export interface NativePixels {
+  width: number;
+  height: number;
+  /** Packed RGB, row-major, 3 bytes per pixel. */
+  data: Buffer;
+}
+
+export interface NativeSlide {
+  readRegion(x: number, y: number, level: number, width: number, height: number): Promise<NativePixels>;
+  readAssociatedImage(name: string): Promise<NativePixels>;
+  close(): void;
+  readonly closed: boolean;
+}
+
+export interface NativeOpenResult {
+  slide: NativeSlide;
+  vendor: string | null;
+  properties: Record<string, string>;
+  levels: NativeLevel[];
+  associatedImages: Record<string, { width: number; height: number }>;
+}
+
+export interface NativeAddon {
+  open(path: string): Promise<NativeOpenResult>;
+  version(): string;
+}
+
+let addon: NativeAddon | undefined;
+
+/** Loads the addon once; the build output lives at the package root whether we run from src or dist. */
+export function nativeAddon(): NativeAddon {
+  if (!addon) {
+    const file = path.resolve(__dirname, '..', '..', 'build', 'Release', 'openslide_binding.node');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    addon = require(file) as NativeAddon;
+  }
+  return addon;
+}

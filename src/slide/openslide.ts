@@ -1,0 +1,104 @@
+/**
+ * A small typed API over the native OpenSlide addon (in the spirit of `sharp`): open a slide, read its
+ * metadata synchronously, read pixels asynchronously on libuv's worker threads.
+ */
+import { promises as fs } from 'node:fs';
+import { SlideError, fromNativeError } from './errors';
+import {
+  type Bounds,
+  type PixelSize,
+  boundsFromProperties,
+  bestLevelForDownsample,
+  objectivePowerFromProperties,
+  pixelSizeFromProperties,
+} from './metadata';
+import { type NativeOpenResult, type NativeSlide, nativeAddon } from './native';
+import type { LevelInfo, RegionRequest, RgbImage, SlideSource } from './source';
+
+export class OpenSlide implements SlideSource {
+  readonly description: string;
+  readonly vendor: string | null;
+  readonly properties: Readonly<Record<string, string>>;
+  readonly levels: readonly LevelInfo[];
+  readonly pixelSize: PixelSize | null;
+  readonly objectivePower: number | null;
+  readonly bounds: Bounds | null;
+  /** Names and sizes of the associated images (thumbnail, label, macro...). */
+  readonly associatedImages: Readonly<Record<string, { width: number; height: number }>>;
+  private readonly native: NativeSlide;
+
+  private constructor(path: string, opened: NativeOpenResult) {
+    this.description = path;
+    this.native = opened.slide;
+    this.vendor = opened.vendor;
+    this.properties = Object.freeze({ ...opened.properties });
+    this.levels = Object.freeze(opened.levels.map((l) => Object.freeze({ ...l })));
+    this.associatedImages = Object.freeze({ ...opened.associatedImages });
+    this.pixelSize = pixelSizeFromProperties(this.properties);
+    this.objectivePower = objectivePowerFromProperties(this.properties);
+    this.bounds = boundsFromProperties(this.properties);
+  }
+
+  /** Opens a slide; rejects with a SlideError (NOT_FOUND, UNSUPPORTED or CORRUPT). */
+  static async open(path: string): Promise<OpenSlide> {
+    const stat = await fs.stat(path).catch(() => null);
+    if (!stat) throw new SlideError('NOT_FOUND', `slide not found: ${path}`);
+    if (!stat.isFile()) throw new SlideError('NOT_FOUND', `not a file: ${path}`);
+    try {
+      return new OpenSlide(path, await nativeAddon().open(path));
+    } catch (err) {
+      throw fromNativeError(err);
+    }
+  }
+
+  /** Version of the libopenslide the addon is linked against. */
+  static libraryVersion(): string {
+    return nativeAddon().version();
+  }
+
+  get width(): number {
+    return this.levels[0]!.width;
+  }
+
+  get height(): number {
+    return this.levels[0]!.height;
+  }
+
+  get closed(): boolean {
+    return this.native.closed;
+  }
+
+  bestLevelForDownsample(downsample: number): number {
+    return bestLevelForDownsample(
+      this.levels.map((l) => l.downsample),
+      downsample,
+    );
+  }
+
+  async readRegion(request: RegionRequest): Promise<RgbImage> {
+    if (request.level >= this.levels.length) {
+      throw new SlideError(
+        'INVALID_ARGUMENT',
+        `level ${request.level} does not exist (the slide has ${this.levels.length})`,
+      );
+    }
+    try {
+      return await this.native.readRegion(request.x, request.y, request.level, request.width, request.height);
+    } catch (err) {
+      throw fromNativeError(err);
+    }
+  }
+
+  async readAssociatedImage(name: string): Promise<RgbImage> {
+    try {
+      return await this.native.readAssociatedImage(name);
+    } catch (err) {
+      throw fromNativeError(err);
+    }
+  }
+
+  /** Closes the handle; reads still in flight finish first. Safe to call twice. */
+  async close(): Promise<void> {
+    this.native.close();
+  }
+}

@@ -1,0 +1,5 @@
+import { ensureTestSlides } from './fixtures';
+
+export default async function globalSetup(): Promise<void> {
+  ensureTestSlides();
+}
