@@ -1,4 +1,5 @@
 /** `h2g info <slide>`: what a slide is made of, for people (text) and programs (--json). */
+import { Command } from 'commander';
 import { OpenSlide } from '../slide/openslide';
 
 export interface SlideInfo {
@@ -45,4 +46,15 @@ export function formatSlideInfo(info: SlideInfo): string {
     ...info.levels.map((l, i) => `  ${i}: ${l.width} x ${l.height} (downsample ${Number(l.downsample.toFixed(4))})`),
   ];
   return lines.join('\n') + '\n';
+}
+
+export function infoCommand(): Command {
+  return new Command('info')
+    .description("print a slide's vendor, size, levels, pixel size, objective power and bounds")
+    .argument('<slide>', 'path to a whole-slide image OpenSlide can read')
+    .option('--json', 'print one JSON object')
+    .action(async (slide: string, opts: { json?: boolean }) => {
+      const info = await readSlideInfo(slide);
+      process.stdout.write(opts.json ? `${JSON.stringify(info)}\n` : formatSlideInfo(info));
+    });
 }

@@ -1,7 +1,7 @@
-/** The `h2g` command line: parses arguments with commander and dispatches to one module per command. */
+/** The `h2g` command line: one module per command, each exporting a commander Command. */
 import { Command } from 'commander';
 import { reportAndExit } from './errors';
-import { formatSlideInfo, readSlideInfo } from './info';
+import { infoCommand } from './info';
 
 export function buildProgram(): Command {
   const program = new Command('h2g')
@@ -9,17 +9,8 @@ export function buildProgram(): Command {
     .option('--verbose', 'print stack traces with errors')
     .exitOverride()
     .showHelpAfterError();
-
-  program
-    .command('info')
-    .description("print a slide's vendor, size, levels, pixel size, objective power and bounds")
-    .argument('<slide>', 'path to a whole-slide image OpenSlide can read')
-    .option('--json', 'print one JSON object')
-    .action(async (slide: string, opts: { json?: boolean }) => {
-      const info = await readSlideInfo(slide);
-      process.stdout.write(opts.json ? `${JSON.stringify(info)}\n` : formatSlideInfo(info));
-    });
-
+  // Subcommands inherit exitOverride only when set before they are added.
+  program.addCommand(infoCommand().exitOverride());
   return program;
 }
 

@@ -1,0 +1,135 @@
+/**
+ * Loads a model set (a directory with the two H2G-Net ONNX files and an optional manifest) into
+ * onnxruntime sessions, after checking sizes, digests and the input/output contract.
+ */
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { checkPatchModel, checkRefinementModel, type PatchModelBinding, type RefinementModelBinding } from './contract';
+import { sha256File } from './digest';
+import { ModelError } from './errors';
+import { type Manifest, type ModelParameters, readManifest } from './manifest';
+
+export type ExecutionProvider = 'cpu' | 'webgpu' | 'cuda';
+export const EXECUTION_PROVIDERS: readonly ExecutionProvider[] = ['cpu', 'webgpu', 'cuda'];
+
+export interface SessionOptions {
+  provider: ExecutionProvider;
+  /** Threads for one inference call (onnxruntime intra-op); 0 = onnxruntime's default. */
+  threads: number;
+}
+
+export interface ModelFileInfo {
+  role: 'patch' | 'refinement';
+  file: string;
+  path: string;
+  sha256: string;
+  size: number;
+}
+
+export interface LoadedModel<B> {
+  session: ort.InferenceSession;
+  binding: B;
+  info: ModelFileInfo;
+}
+
+export interface ModelSet {
+  name: string;
+  directory: string;
+  demo: boolean;
+  source: string | null;
+  parameters: ModelParameters;
+  patch: LoadedModel<PatchModelBinding>;
+  refinement: LoadedModel<RefinementModelBinding>;
+  release(): Promise<void>;
+}
+
+async function checkedFile(
+  dir: string,
+  role: 'patch' | 'refinement',
+  entry: Manifest['files']['patch'],
+): Promise<ModelFileInfo> {
+  const file = path.join(dir, entry.file);
+  const st = await stat(file).catch(() => null);
+  if (!st || !st.isFile()) throw new ModelError('MODEL_NOT_FOUND', `the ${role} model file is missing: ${file}`);
+  if (entry.size !== undefined && st.size !== entry.size) {
+    throw new ModelError(
+      'MODEL_DIGEST',
+      `${file} has ${st.size} bytes but its manifest says ${entry.size} (truncated or replaced); reinstall the model set`,
+    );
+  }
+  const sha256 = await sha256File(file);
+  if (entry.sha256 !== undefined && sha256 !== entry.sha256) {
+    throw new ModelError(
+      'MODEL_DIGEST',
+      `${file} has SHA-256 ${sha256} but its manifest says ${entry.sha256} (corrupted or replaced); reinstall the model set`,
+    );
+  }
+  return { role, file: entry.file, path: file, sha256, size: st.size };
+}
+
+async function createSession(info: ModelFileInfo, options: SessionOptions): Promise<ort.InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(info.path, {
+      executionProviders: [options.provider],
+      graphOptimizationLevel: 'all',
+      ...(options.threads > 0 ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
+    });
+  } catch (err) {
+    const reason = (err as Error).message.split('\n')[0];
+    if (/provider|backend/i.test(reason ?? '') && options.provider !== 'cpu') {
+      throw new ModelError(
+        'MODEL_INVALID',
+        `execution provider '${options.provider}' is not available here: ${reason}`,
+        { cause: err },
+      );
+    }
+    throw new ModelError('MODEL_INVALID', `onnxruntime cannot load ${info.path}: ${reason}`, { cause: err });
+  }
+}
+
+/** Loads and checks one model set; rejects with a ModelError that says what is wrong. */
+export async function loadModelSet(directory: string, options: SessionOptions): Promise<ModelSet> {
+  const dir = path.resolve(directory);
+  const st = await stat(dir).catch(() => null);
+  if (!st || !st.isDirectory()) throw new ModelError('MODEL_NOT_FOUND', `model directory not found: ${dir}`);
+  const { manifest } = await readManifest(dir);
+  const params = manifest.parameters;
+  const patchInfo = await checkedFile(dir, 'patch', manifest.files.patch);
+  const refinementInfo = await checkedFile(dir, 'refinement', manifest.files.refinement);
+
+  const patchSession = await createSession(patchInfo, options);
+  let refinementSession: ort.InferenceSession | undefined;
+  try {
+    const patchBinding = checkPatchModel(
+      patchInfo.path,
+      patchSession.inputMetadata,
+      patchSession.outputMetadata,
+      params.patchSize,
+    );
+    refinementSession = await createSession(refinementInfo, options);
+    const refinementBinding = checkRefinementModel(
+      refinementInfo.path,
+      refinementSession.inputMetadata,
+      refinementSession.outputMetadata,
+      params.refinementSize,
+    );
+    const sessions = [patchSession, refinementSession];
+    return {
+      name: manifest.name ?? path.basename(dir),
+      directory: dir,
+      demo: manifest.demo,
+      source: manifest.source ?? null,
+      parameters: params,
+      patch: { session: patchSession, binding: patchBinding, info: patchInfo },
+      refinement: { session: refinementSession, binding: refinementBinding, info: refinementInfo },
+      release: async () => {
+        await Promise.all(sessions.map((s) => s.release()));
+      },
+    };
+  } catch (err) {
+    await patchSession.release();
+    await refinementSession?.release();
+    throw err;
+  }
+}
