@@ -1,0 +1,52 @@
+/**
+ * The low-resolution image of the whole slide (for tissue detection, refinement and overlays), read in
+ * horizontal strips so no single read is huge. A level larger than MAX_SIDE is box-averaged by an
+ * integer factor on the fly, which bounds memory for slides whose pyramid stops early.
+ */
+import type { RgbImage, SlideSource } from '../slide/source';
+
+export const MAX_SIDE = 4096;
+const STRIP_ROWS = 512;
+
+export async function readLowRes(source: SlideSource, level: number, signal?: AbortSignal): Promise<RgbImage> {
+  const info = source.levels[level]!;
+  const factor = Math.max(1, Math.ceil(Math.max(info.width, info.height) / MAX_SIDE));
+  const width = Math.ceil(info.width / factor);
+  const height = Math.ceil(info.height / factor);
+  const sums = factor > 1 ? new Float64Array(width * height * 3) : null;
+  const counts = factor > 1 ? new Uint32Array(width * height) : null;
+  const data = new Uint8Array(width * height * 3);
+  const rowsPerStrip = Math.max(factor, Math.floor(STRIP_ROWS / factor) * factor);
+  for (let y0 = 0; y0 < info.height; y0 += rowsPerStrip) {
+    signal?.throwIfAborted();
+    const rows = Math.min(rowsPerStrip, info.height - y0);
+    const strip = await source.readRegion({
+      level,
+      x: 0,
+      y: Math.round(y0 * info.downsample),
+      width: info.width,
+      height: rows,
+    });
+    if (!sums || !counts) {
+      data.set(strip.data.subarray(0, info.width * rows * 3), y0 * info.width * 3);
+      continue;
+    }
+    for (let y = 0; y < rows; y++) {
+      const oy = Math.floor((y0 + y) / factor);
+      for (let x = 0; x < info.width; x++) {
+        const o = oy * width + Math.floor(x / factor);
+        const s = (y * info.width + x) * 3;
+        sums[o * 3] = sums[o * 3]! + strip.data[s]!;
+        sums[o * 3 + 1] = sums[o * 3 + 1]! + strip.data[s + 1]!;
+        sums[o * 3 + 2] = sums[o * 3 + 2]! + strip.data[s + 2]!;
+        counts[o] = counts[o]! + 1;
+      }
+    }
+  }
+  if (sums && counts) {
+    for (let i = 0; i < counts.length; i++) {
+      for (let c = 0; c < 3; c++) data[i * 3 + c] = Math.round(sums[i * 3 + c]! / Math.max(1, counts[i]!));
+    }
+  }
+  return { width, height, data };
+}

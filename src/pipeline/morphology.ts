@@ -1,0 +1,70 @@
+/**
+ * Binary morphology with a disk, for the tissue mask's closing and the optional mask smoothing.
+ * Written here because no maintained npm package does binary morphology on plain typed arrays; it is
+ * a few lines. Pixels outside the image are ignored (neither tissue nor background), so the image
+ * border neither grows nor erodes regions.
+ */
+import type { BinaryMask } from './types';
+
+/** Row offsets of a disk: for each dy in [-r, r], the half-width of the disk on that row. */
+function diskHalfWidths(radius: number): number[] {
+  const r = Math.floor(radius);
+  const widths: number[] = [];
+  for (let dy = -r; dy <= r; dy++) widths.push(Math.floor(Math.sqrt(radius * radius - dy * dy)));
+  return widths;
+}
+
+/**
+ * Per-row prefix sums let each disk row be tested in O(1): a pixel's neighbourhood on row y+dy is the
+ * span [x - hw, x + hw], clipped to the image.
+ */
+function morph(mask: BinaryMask, radius: number, dilate: boolean): BinaryMask {
+  const { width: w, height: h, data } = mask;
+  if (radius < 1) return { width: w, height: h, data: Uint8Array.from(data) };
+  const prefix = new Int32Array((w + 1) * h);
+  for (let y = 0; y < h; y++) {
+    let run = 0;
+    const row = y * w;
+    const prow = y * (w + 1);
+    for (let x = 0; x < w; x++) {
+      run += data[row + x]! !== 0 ? 1 : 0;
+      prefix[prow + x + 1] = run;
+    }
+  }
+  const widths = diskHalfWidths(radius);
+  const r = Math.floor(radius);
+  const out = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let hit = !dilate; // dilation: any set pixel; erosion: all pixels set
+      for (let dy = -r; dy <= r; dy++) {
+        const yy = y + dy;
+        if (yy < 0 || yy >= h) continue;
+        const hw = widths[dy + r]!;
+        const x0 = Math.max(0, x - hw);
+        const x1 = Math.min(w - 1, x + hw);
+        const prow = yy * (w + 1);
+        const set = prefix[prow + x1 + 1]! - prefix[prow + x0]!;
+        if (dilate ? set > 0 : set < x1 - x0 + 1) {
+          hit = dilate;
+          break;
+        }
+      }
+      out[y * w + x] = hit ? 255 : 0;
+    }
+  }
+  return { width: w, height: h, data: out };
+}
+
+export function dilate(mask: BinaryMask, radius: number): BinaryMask {
+  return morph(mask, radius, true);
+}
+
+export function erode(mask: BinaryMask, radius: number): BinaryMask {
+  return morph(mask, radius, false);
+}
+
+/** Closing (dilate, then erode): fills gaps narrower than the disk. */
+export function close(mask: BinaryMask, radius: number): BinaryMask {
+  return erode(dilate(mask, radius), radius);
+}

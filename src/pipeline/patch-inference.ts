@@ -1,0 +1,75 @@
+/**
+ * Batched patch inference with onnxruntime: the next batch is read (on libuv's threads) while the
+ * current one runs (on onnxruntime's threads), so slide I/O hides behind inference.
+ */
+import * as ort from 'onnxruntime-node';
+import type { SlideSource } from '../slide/source';
+import type { LoadedModel } from '../models/model-set';
+import type { PatchModelBinding } from '../models/contract';
+import { CancelledError } from './errors';
+import type { PatchGrid } from './grid';
+import { readPatchInto } from './patch-reader';
+
+export interface PatchInferenceRequest {
+  source: SlideSource;
+  grid: PatchGrid;
+  /** Cells to infer, as row * cols + col, in the order they are processed. */
+  cells: readonly number[];
+  model: LoadedModel<PatchModelBinding>;
+  tumourChannel: number;
+  batchSize: number;
+  signal?: AbortSignal;
+  /** Called after each batch with its cells and their tumour probabilities. */
+  onBatch?: (cells: readonly number[], probabilities: Float32Array) => void;
+}
+
+interface ReadBatch {
+  cells: readonly number[];
+  tensor: Float32Array;
+}
+
+async function readBatch(req: PatchInferenceRequest, cells: readonly number[]): Promise<ReadBatch> {
+  const p = req.grid.patchSize;
+  const stride = p * p * 3;
+  const tensor = new Float32Array(cells.length * stride);
+  await Promise.all(
+    cells.map((cell, i) =>
+      readPatchInto(req.source, req.grid, Math.floor(cell / req.grid.cols), cell % req.grid.cols, tensor, i * stride),
+    ),
+  );
+  return { cells, tensor };
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new CancelledError();
+}
+
+/** Tumour probability of each requested cell, in the order of `cells`. */
+export async function inferPatches(req: PatchInferenceRequest): Promise<Float32Array> {
+  const result = new Float32Array(req.cells.length);
+  const batches: number[][] = [];
+  for (let i = 0; i < req.cells.length; i += req.batchSize) batches.push(req.cells.slice(i, i + req.batchSize));
+  const p = req.grid.patchSize;
+  let next: Promise<ReadBatch> | null = batches.length > 0 ? readBatch(req, batches[0]!) : null;
+  let done = 0;
+  try {
+    for (let k = 0; k < batches.length; k++) {
+      throwIfAborted(req.signal);
+      const current = await next!;
+      next = k + 1 < batches.length ? readBatch(req, batches[k + 1]!) : null;
+      const input = new ort.Tensor('float32', current.tensor, [current.cells.length, p, p, 3]);
+      const outputs = await req.model.session.run({ [req.model.binding.input]: input });
+      const scores = outputs[req.model.binding.output]!.data as Float32Array;
+      const probs = new Float32Array(current.cells.length);
+      for (let i = 0; i < probs.length; i++) probs[i] = scores[i * 2 + req.tumourChannel]!;
+      result.set(probs, done);
+      done += probs.length;
+      req.onBatch?.(current.cells, probs);
+    }
+  } finally {
+    // A read still in flight when we stop must not surface as an unhandled rejection.
+    next?.catch(() => undefined);
+  }
+  throwIfAborted(req.signal);
+  return result;
+}

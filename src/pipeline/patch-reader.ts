@@ -1,0 +1,116 @@
+/**
+ * Reads one grid patch as the patch model's input: RGB at the patch magnification, scaled to 0..1,
+ * written straight into a batch tensor (NHWC). Pixels past the slide's right or bottom edge are white.
+ */
+import type { SlideSource } from '../slide/source';
+import { type PatchGrid, patchRectLevel0 } from './grid';
+
+const WHITE = 1;
+
+export async function readPatchInto(
+  source: SlideSource,
+  grid: PatchGrid,
+  row: number,
+  col: number,
+  out: Float32Array,
+  offset: number,
+): Promise<void> {
+  if (grid.resample) await readResampled(source, grid, row, col, out, offset);
+  else await readDirect(source, grid, row, col, out, offset);
+}
+
+async function readDirect(
+  source: SlideSource,
+  grid: PatchGrid,
+  row: number,
+  col: number,
+  out: Float32Array,
+  offset: number,
+) {
+  const p = grid.patchSize;
+  const rect = patchRectLevel0(grid, row, col);
+  const image = await source.readRegion({
+    level: grid.readLevel,
+    x: Math.round(rect.x),
+    y: Math.round(rect.y),
+    width: p,
+    height: p,
+  });
+  const validW = Math.min(p, grid.width - col * p);
+  const validH = Math.min(p, grid.height - row * p);
+  const data = image.data;
+  for (let y = 0; y < p; y++) {
+    for (let x = 0; x < p; x++) {
+      const o = offset + (y * p + x) * 3;
+      if (x >= validW || y >= validH) {
+        out[o] = out[o + 1] = out[o + 2] = WHITE;
+        continue;
+      }
+      const s = (y * p + x) * 3;
+      out[o] = data[s]! / 255;
+      out[o + 1] = data[s + 1]! / 255;
+      out[o + 2] = data[s + 2]! / 255;
+    }
+  }
+}
+
+/**
+ * No level at the patch magnification: read the covering region of the nearest finer level and sample
+ * it bilinearly at each patch pixel's centre (at a scale of exactly 2 this is a 2x2 box average).
+ */
+async function readResampled(
+  source: SlideSource,
+  grid: PatchGrid,
+  row: number,
+  col: number,
+  out: Float32Array,
+  offset: number,
+) {
+  const p = grid.patchSize;
+  const rect = patchRectLevel0(grid, row, col);
+  const f = grid.scale / grid.readDownsample; // read-level pixels per patch pixel
+  const originU = rect.x / grid.readDownsample;
+  const originV = rect.y / grid.readDownsample;
+  const u0 = Math.max(0, Math.floor(originU + 0.5 * f - 0.5));
+  const v0 = Math.max(0, Math.floor(originV + 0.5 * f - 0.5));
+  const u1 = Math.ceil(originU + (p - 0.5) * f - 0.5) + 1;
+  const v1 = Math.ceil(originV + (p - 0.5) * f - 0.5) + 1;
+  const w = u1 - u0 + 1;
+  const h = v1 - v0 + 1;
+  const image = await source.readRegion({
+    level: grid.readLevel,
+    x: Math.round(u0 * grid.readDownsample),
+    y: Math.round(v0 * grid.readDownsample),
+    width: w,
+    height: h,
+  });
+  const data = image.data;
+  const validW = Math.min(p, grid.width - col * p);
+  const validH = Math.min(p, grid.height - row * p);
+  for (let y = 0; y < p; y++) {
+    const fv = Math.min(Math.max(originV + (y + 0.5) * f - 0.5 - v0, 0), h - 1);
+    const ya = Math.floor(fv);
+    const yb = Math.min(ya + 1, h - 1);
+    const wy = fv - ya;
+    for (let x = 0; x < p; x++) {
+      const o = offset + (y * p + x) * 3;
+      if (x >= validW || y >= validH) {
+        out[o] = out[o + 1] = out[o + 2] = WHITE;
+        continue;
+      }
+      const fu = Math.min(Math.max(originU + (x + 0.5) * f - 0.5 - u0, 0), w - 1);
+      const xa = Math.floor(fu);
+      const xb = Math.min(xa + 1, w - 1);
+      const wx = fu - xa;
+      for (let c = 0; c < 3; c++) {
+        const a = data[(ya * w + xa) * 3 + c]!;
+        const b = data[(ya * w + xb) * 3 + c]!;
+        const d = data[(yb * w + xa) * 3 + c]!;
+        const e = data[(yb * w + xb) * 3 + c]!;
+        const top = a + (b - a) * wx;
+        const bottom = d + (e - d) * wx;
+        out[o + c] = (top + (bottom - top) * wy) / 255;
+      }
+    }
+  }
+}

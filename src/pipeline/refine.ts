@@ -1,0 +1,47 @@
+/**
+ * Stage 2: the refinement network sees the low-resolution image and the patch heatmap, both stretched
+ * to its square input (aspect ratio not preserved, as the reference does), and returns the tumour mask.
+ */
+import * as ort from 'onnxruntime-node';
+import type { RefinementModelBinding } from '../models/contract';
+import type { LoadedModel } from '../models/model-set';
+import type { RgbImage } from '../slide/source';
+import { resizeBilinear } from './resize';
+import type { BinaryMask, Heatmap } from './types';
+
+export interface RefinementInputs {
+  image: Float32Array;
+  heatmap: Float32Array;
+}
+
+export function refinementInputs(lowRes: RgbImage, heatmap: Heatmap, size: number): RefinementInputs {
+  const image = resizeBilinear(lowRes.data, lowRes.width, lowRes.height, 3, size, size);
+  for (let i = 0; i < image.length; i++) image[i] = image[i]! / 255;
+  return { image, heatmap: resizeBilinear(heatmap.values, heatmap.cols, heatmap.rows, 1, size, size) };
+}
+
+/** A pixel is tumour when its tumour channel is > 0.5 and not below the other channel. */
+export function softmaxToMask(scores: Float32Array, size: number, tumourChannel: number): BinaryMask {
+  const data = new Uint8Array(size * size);
+  const other = 1 - tumourChannel;
+  for (let i = 0; i < data.length; i++) {
+    const t = scores[i * 2 + tumourChannel]!;
+    if (t > 0.5 && t >= scores[i * 2 + other]!) data[i] = 255;
+  }
+  return { width: size, height: size, data };
+}
+
+export async function refine(
+  model: LoadedModel<RefinementModelBinding>,
+  lowRes: RgbImage,
+  heatmap: Heatmap,
+  size: number,
+  tumourChannel: number,
+): Promise<BinaryMask> {
+  const inputs = refinementInputs(lowRes, heatmap, size);
+  const outputs = await model.session.run({
+    [model.binding.image]: new ort.Tensor('float32', inputs.image, [1, size, size, 3]),
+    [model.binding.heatmap]: new ort.Tensor('float32', inputs.heatmap, [1, size, size, 1]),
+  });
+  return softmaxToMask(outputs[model.binding.output]!.data as Float32Array, size, tumourChannel);
+}
