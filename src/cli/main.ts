@@ -2,6 +2,8 @@
 import { Command } from 'commander';
 import { reportAndExit } from './errors';
 import { infoCommand } from './info';
+import { modelsCommand } from './models';
+import { segmentCommand } from './segment';
 
 export function buildProgram(): Command {
   const program = new Command('h2g')
@@ -11,6 +13,8 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   // Subcommands inherit exitOverride only when set before they are added.
   program.addCommand(infoCommand().exitOverride());
+  program.addCommand(modelsCommand().exitOverride());
+  program.addCommand(segmentCommand().exitOverride());
   return program;
 }
 

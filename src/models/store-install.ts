@@ -1,0 +1,97 @@
+/**
+ * The last step of every install (pull, import, demo): check the staged files, record their SHA-256
+ * in a manifest, prove the set loads, then move it into place. Nothing reaches the set's final
+ * directory unless all of that passed, and a failed install removes its staging directory.
+ */
+import { rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { sha256File } from './digest';
+import { ModelError } from './errors';
+import { MANIFEST_FILE, type Manifest, ManifestSchema, type ModelParameters, PUBLISHED_FILES } from './manifest';
+import { loadModelSet } from './model-set';
+import { checkSetName, commitStaging, type ModelRole, ROLES } from './store';
+
+export interface InstallOptions {
+  name: string;
+  /** Where the files came from: a URL, "import:<path>", "generated". */
+  source: string;
+  demo: boolean;
+  description?: string;
+  parameters?: ModelParameters;
+  /** Sizes the files must have (the published release's known sizes); roles left out are not checked. */
+  expectedSizes?: Partial<Record<ModelRole, number>>;
+  /** Clock for installedAt, so tests can pin it. */
+  now?: () => Date;
+}
+
+export interface InstalledFile {
+  file: string;
+  sha256: string;
+  size: number;
+}
+
+export interface InstallResult {
+  name: string;
+  directory: string;
+  manifest: Manifest;
+  files: Record<ModelRole, InstalledFile>;
+}
+
+const fmt = (n: number): string => n.toLocaleString('en-US');
+
+async function checkStagedFile(
+  staging: string,
+  role: ModelRole,
+  expectedSize: number | undefined,
+): Promise<InstalledFile> {
+  const file = PUBLISHED_FILES[role];
+  const st = await stat(path.join(staging, file)).catch(() => null);
+  if (!st?.isFile()) throw new ModelError('MODEL_NOT_FOUND', `the ${role} model file ${file} is missing`);
+  if (expectedSize !== undefined && st.size !== expectedSize) {
+    throw new ModelError(
+      'MODEL_DIGEST',
+      `${file} has ${fmt(st.size)} bytes but the published file has ${fmt(expectedSize)} bytes ` +
+        `(an incomplete download or a different file)`,
+    );
+  }
+  return { file, sha256: await sha256File(path.join(staging, file)), size: st.size };
+}
+
+export function buildManifest(options: InstallOptions, files: Record<ModelRole, InstalledFile>): Manifest {
+  return ManifestSchema.parse({
+    schemaVersion: 1,
+    name: options.name,
+    ...(options.description ? { description: options.description } : {}),
+    demo: options.demo,
+    source: options.source,
+    installedAt: (options.now?.() ?? new Date()).toISOString(),
+    files: { patch: { ...files.patch }, refinement: { ...files.refinement } },
+    ...(options.parameters ? { parameters: options.parameters } : {}),
+  });
+}
+
+export async function writeManifestFile(dir: string, manifest: Manifest): Promise<void> {
+  await writeFile(path.join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+/**
+ * Checks the two files in `staging` (named as the published files), writes the manifest, loads the
+ * set with onnxruntime (digests + input/output contract) and commits it as `options.name`.
+ * The staging directory is gone afterwards, whether this succeeds or throws.
+ */
+export async function finishInstall(home: string, staging: string, options: InstallOptions): Promise<InstallResult> {
+  try {
+    checkSetName(options.name);
+    const files = {} as Record<ModelRole, InstalledFile>;
+    for (const role of ROLES) files[role] = await checkStagedFile(staging, role, options.expectedSizes?.[role]);
+    const manifest = buildManifest(options, files);
+    await writeManifestFile(staging, manifest);
+    // The same loader segmentation uses: if it accepts the staged set, the installed one will load.
+    const set = await loadModelSet(staging, { provider: 'cpu', threads: 1 });
+    await set.release();
+    const directory = await commitStaging(home, staging, options.name);
+    return { name: options.name, directory, manifest, files };
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
