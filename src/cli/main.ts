@@ -4,6 +4,7 @@ import { reportAndExit } from './errors';
 import { infoCommand } from './info';
 import { modelsCommand } from './models';
 import { segmentCommand } from './segment';
+import { serveCommand } from './serve';
 
 export function buildProgram(): Command {
   const program = new Command('h2g')
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   program.addCommand(infoCommand().exitOverride());
   program.addCommand(modelsCommand().exitOverride());
   program.addCommand(segmentCommand().exitOverride());
+  program.addCommand(serveCommand().exitOverride());
   return program;
 }
 

@@ -1,0 +1,107 @@
+/**
+ * Translation between the wire types (generated from proto/) and the pipeline's types. Proto3 has
+ * no "unset" for scalars, so 0 means "the default" for every numeric option.
+ */
+import { PNG } from 'pngjs';
+import type {
+  Progress,
+  SegmentOptions as ProtoOptions,
+  SegmentEvent,
+  SegmentResult,
+} from '../generated/h2gnet/v1/segmentation';
+import { parseRoi } from '../pipeline/options';
+import type {
+  BinaryMask,
+  PatchScoresEvent,
+  ProgressEvent,
+  SegmentationResult,
+  SegmentOptions,
+} from '../pipeline/types';
+
+/** What to send back besides the polygons. */
+export interface ResultExtras {
+  livePatches: boolean;
+  includeMask: boolean;
+  includeHeatmap: boolean;
+}
+
+export function toPipelineOptions(options: ProtoOptions | undefined): Partial<SegmentOptions> {
+  const o = options;
+  return {
+    mpp: o?.mpp ? o.mpp : undefined,
+    tissueThreshold: o?.tissueThreshold ? o.tissueThreshold : undefined,
+    batchSize: o?.batchSize ? o.batchSize : undefined,
+    smoothingUm: o?.smoothingUm ? o.smoothingUm : undefined,
+    roi: o?.roiGeojson ? parseRoi(o.roiGeojson) : undefined,
+  };
+}
+
+export function resultExtras(options: ProtoOptions | undefined): ResultExtras {
+  return {
+    livePatches: options?.livePatches ?? false,
+    includeMask: options?.includeMask ?? false,
+    includeHeatmap: options?.includeHeatmap ?? false,
+  };
+}
+
+export function progressEvent(p: Partial<Progress> & { stage: string }): SegmentEvent {
+  return {
+    event: {
+      $case: 'progress',
+      progress: { done: 0, total: 0, queuePosition: 0, elapsedSeconds: 0, etaSeconds: -1, ...p },
+    },
+  };
+}
+
+export function fromPipelineProgress(e: ProgressEvent): SegmentEvent {
+  return progressEvent({
+    stage: e.stage,
+    done: e.done,
+    total: e.total,
+    elapsedSeconds: e.elapsedSeconds,
+    etaSeconds: e.etaSeconds,
+  });
+}
+
+export function fromPatchScores(e: PatchScoresEvent): SegmentEvent {
+  return { event: { $case: 'patches', patches: { ...e } } };
+}
+
+/** 8-bit greyscale PNG, 255 = tumour. */
+export function maskToPng(mask: BinaryMask): Buffer {
+  const png = new PNG({
+    width: mask.width,
+    height: mask.height,
+    colorType: 0,
+    inputColorType: 0,
+    inputHasAlpha: false,
+  });
+  png.data = Buffer.from(mask.data.buffer, mask.data.byteOffset, mask.data.byteLength);
+  return PNG.sync.write(png, { colorType: 0, inputColorType: 0, inputHasAlpha: false });
+}
+
+export function toProtoResult(result: SegmentationResult, extras: ResultExtras): SegmentResult {
+  const s = result.summary;
+  return {
+    geojson: JSON.stringify(result.geojson),
+    summary: {
+      patchesTotal: s.patchesTotal,
+      patchesInferred: s.patchesInferred,
+      tumourAreaMm2: s.tumourAreaMm2,
+      tissueAreaMm2: s.tissueAreaMm2,
+      tumourShareOfTissue: s.tumourShareOfTissue,
+      stageSeconds: { ...s.stageSeconds },
+      totalSeconds: s.totalSeconds,
+      polygonCount: s.polygonCount,
+    },
+    maskPng: extras.includeMask ? maskToPng(result.mask) : Buffer.alloc(0),
+    heatmap: extras.includeHeatmap
+      ? {
+          rows: result.heatmap.rows,
+          cols: result.heatmap.cols,
+          patchSizeLevel0: result.heatmap.patchSizeLevel0,
+          values: Array.from(result.heatmap.values),
+        }
+      : undefined,
+  };
+}

@@ -1,0 +1,191 @@
+/**
+ * The h2gnet.v1.Segmentation handlers. Each handler catches everything: a bad request ends its own
+ * call with a status and is logged; it never throws into grpc-js (which would crash the process).
+ */
+import {
+  type sendUnaryData,
+  type ServerDuplexStream,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+  status,
+} from '@grpc/grpc-js';
+import { listSupportedBackends } from 'onnxruntime-node';
+import type {
+  GetInfoRequest,
+  PixelClientMessage,
+  PixelServerMessage,
+  SegmentEvent,
+  SegmentRequest,
+  SegmentationServer,
+  ServerInfo,
+} from '../generated/h2gnet/v1/segmentation';
+import type { Logger } from '../log';
+import type { SlideSource } from '../slide/source';
+import { VERSION } from '../version';
+import type { ServerConfig } from './config';
+import { RequestError, toGrpcStatus } from './errors';
+import type { JobRunner } from './jobs/runner';
+import type { ModelRegistry } from './models';
+import type { PathPolicy } from './paths';
+import { RemoteSource } from './remote-source';
+import { GuardedStream } from './stream';
+
+export interface ServiceContext {
+  config: ServerConfig;
+  runner: JobRunner;
+  models: ModelRegistry;
+  policy: PathPolicy;
+  openSlide: (realPath: string) => Promise<SlideSource>;
+  log: Logger;
+}
+
+let jobCounter = 0;
+const nextJobId = (): string => `${process.pid}-${++jobCounter}`;
+
+/** Logs how a job ended: bad input at info (the client hears it), our failures at error (already logged). */
+function logOutcome(log: Logger, code: status, details: string): void {
+  if (code === status.INTERNAL) return;
+  log.info({ code: status[code], details }, 'job ended without result');
+}
+
+async function handleSegment(
+  ctx: ServiceContext,
+  call: ServerWritableStream<SegmentRequest, SegmentEvent>,
+): Promise<void> {
+  const log = ctx.log.child({ job: nextJobId(), rpc: 'Segment' });
+  const out = new GuardedStream<SegmentEvent>(call);
+  const cancel = new AbortController();
+  call.on('cancelled', () => cancel.abort());
+  try {
+    const req = call.request;
+    log.info({ slide: req.slidePath, modelSet: req.modelSet || '(default)', peer: call.getPeer() }, 'job received');
+    const real = await ctx.policy.resolve(req.slidePath);
+    await ctx.runner.run({
+      open: () => ctx.openSlide(real),
+      modelSet: req.modelSet,
+      options: req.options,
+      emit: (e) => out.write(e),
+      signal: cancel.signal,
+      log,
+    });
+    out.end();
+  } catch (err) {
+    const s = toGrpcStatus(err, log);
+    logOutcome(log, s.code, s.details);
+    out.fail(s);
+  }
+}
+
+function handleSegmentPixels(
+  ctx: ServiceContext,
+  call: ServerDuplexStream<PixelClientMessage, PixelServerMessage>,
+): void {
+  const log = ctx.log.child({ job: nextJobId(), rpc: 'SegmentPixels' });
+  const out = new GuardedStream<PixelServerMessage>(call);
+  const cancel = new AbortController();
+  let source: RemoteSource | null = null;
+  const finish = (err: unknown): void => {
+    const s = toGrpcStatus(err, log);
+    logOutcome(log, s.code, s.details);
+    out.fail(s);
+    if (!cancel.signal.aborted) cancel.abort(err);
+  };
+  // A protocol error stops the job at once, even while it is still queued.
+  const protocolError = (err: Error): void => {
+    source?.fail(err);
+    if (!cancel.signal.aborted) cancel.abort(err);
+  };
+  call.on('cancelled', () => {
+    cancel.abort();
+    source?.fail(new RequestError(status.CANCELLED, 'the client cancelled'));
+  });
+  call.on('error', (err) => log.debug({ err }, 'stream error'));
+  call.on('data', (msg: PixelClientMessage) => {
+    try {
+      const m = msg.message;
+      if (!source) {
+        if (m?.$case !== 'start') throw new RequestError(status.INVALID_ARGUMENT, 'the first message must be `start`');
+        const image = m.start.image;
+        source = new RemoteSource(
+          image!,
+          (regionRequest) => out.write({ message: { $case: 'regionRequest', regionRequest } }),
+          { timeoutMs: ctx.config.regionTimeoutSeconds * 1000 },
+        );
+        const opened = source;
+        log.info(
+          {
+            image: image?.name,
+            width: image?.width,
+            height: image?.height,
+            modelSet: m.start.modelSet || '(default)',
+            peer: call.getPeer(),
+          },
+          'job received',
+        );
+        ctx.runner
+          .run({
+            open: async () => opened,
+            modelSet: m.start.modelSet,
+            options: m.start.options,
+            emit: (event) => out.write({ message: { $case: 'event', event } }),
+            signal: cancel.signal,
+            log,
+          })
+          .then(() => out.end(), finish);
+      } else if (m?.$case === 'region') {
+        source.deliver(m.region);
+        const failure = source.failure;
+        if (failure) protocolError(failure);
+      } else {
+        protocolError(new RequestError(status.INVALID_ARGUMENT, 'only `region` messages may follow `start`'));
+      }
+    } catch (err) {
+      finish(err);
+    }
+  });
+  call.on('end', () => {
+    if (!source) finish(new RequestError(status.INVALID_ARGUMENT, 'the stream ended before a `start` message'));
+    else source.clientEnded();
+  });
+}
+
+async function getInfo(ctx: ServiceContext): Promise<ServerInfo> {
+  // Loading the default here (a no-op once loaded) lets a client see its digests right after READY.
+  const defaultSet = await ctx.models.get('').catch(() => null);
+  return {
+    version: VERSION,
+    modelSets: ctx.models.loadedSets().map((set) => ({
+      name: set.name,
+      directory: set.directory,
+      files: [set.patch.info, set.refinement.info].map((f) => ({ role: f.role, file: f.file, sha256: f.sha256 })),
+      isDefault: set === defaultSet,
+      demo: set.demo,
+    })),
+    executionProviders: listSupportedBackends()
+      .filter((b) => b.bundled)
+      .map((b) => b.name),
+    limits: {
+      maxConcurrent: ctx.config.maxConcurrent,
+      maxQueue: ctx.config.maxQueue,
+      allowedRoots: [...ctx.policy.roots],
+      requiresToken: ctx.config.token !== null,
+      maxMessageBytes: ctx.config.maxMessageBytes,
+    },
+  };
+}
+
+export function segmentationService(ctx: ServiceContext): SegmentationServer {
+  return {
+    segment: (call: ServerWritableStream<SegmentRequest, SegmentEvent>) => void handleSegment(ctx, call),
+    segmentPixels: (call: ServerDuplexStream<PixelClientMessage, PixelServerMessage>) => handleSegmentPixels(ctx, call),
+    getInfo: (_call: ServerUnaryCall<GetInfoRequest, ServerInfo>, callback: sendUnaryData<ServerInfo>) => {
+      getInfo(ctx).then(
+        (info) => callback(null, info),
+        (err: unknown) => {
+          const s = toGrpcStatus(err, ctx.log);
+          callback({ code: s.code, details: s.details, name: 'Error', message: s.details });
+        },
+      );
+    },
+  };
+}
