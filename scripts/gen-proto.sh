@@ -17,7 +17,8 @@ command -v "$PROTOC" >/dev/null || { echo "gen-proto: protoc not found (apt-get 
 
 # oneof=unions: a oneof is a tagged union ({ $case: 'start', start }), so TypeScript checks every case.
 # forceLong=number: int64 fields are plain numbers (sizes, coordinates and counts stay far below 2^53).
-OPTS="outputServices=grpc-js,esModuleInterop=true,forceLong=number,oneof=unions,env=node,useExactTypes=false,outputPartialMethods=false"
+# fromPartial() fills unset fields with proto3 defaults (encode needs every field present).
+OPTS="outputServices=grpc-js,esModuleInterop=true,forceLong=number,oneof=unions,env=node,useExactTypes=false"
 
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT

@@ -82,7 +82,7 @@ export class H2gServer {
         host: config.host,
         port,
         tls: config.tls !== null,
-        token: config.token !== null,
+        authRequired: config.token !== null,
         allowRoots: policy.roots,
         maxConcurrent: config.maxConcurrent,
         maxQueue: config.maxQueue,

@@ -424,6 +424,22 @@ export const SegmentOptions: MessageFns<SegmentOptions> = {
     }
     return obj;
   },
+
+  create(base?: DeepPartial<SegmentOptions>): SegmentOptions {
+    return SegmentOptions.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SegmentOptions>): SegmentOptions {
+    const message = createBaseSegmentOptions();
+    message.mpp = object.mpp ?? 0;
+    message.tissueThreshold = object.tissueThreshold ?? 0;
+    message.roiGeojson = object.roiGeojson ?? "";
+    message.batchSize = object.batchSize ?? 0;
+    message.livePatches = object.livePatches ?? false;
+    message.includeMask = object.includeMask ?? false;
+    message.includeHeatmap = object.includeHeatmap ?? false;
+    message.smoothingUm = object.smoothingUm ?? 0;
+    return message;
+  },
 };
 
 function createBaseSegmentRequest(): SegmentRequest {
@@ -521,6 +537,19 @@ export const SegmentRequest: MessageFns<SegmentRequest> = {
       obj.options = SegmentOptions.toJSON(message.options);
     }
     return obj;
+  },
+
+  create(base?: DeepPartial<SegmentRequest>): SegmentRequest {
+    return SegmentRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SegmentRequest>): SegmentRequest {
+    const message = createBaseSegmentRequest();
+    message.slidePath = object.slidePath ?? "";
+    message.modelSet = object.modelSet ?? "";
+    message.options = (object.options !== undefined && object.options !== null)
+      ? SegmentOptions.fromPartial(object.options)
+      : undefined;
+    return message;
   },
 };
 
@@ -662,6 +691,19 @@ export const ImageDescription: MessageFns<ImageDescription> = {
     }
     return obj;
   },
+
+  create(base?: DeepPartial<ImageDescription>): ImageDescription {
+    return ImageDescription.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ImageDescription>): ImageDescription {
+    const message = createBaseImageDescription();
+    message.name = object.name ?? "";
+    message.width = object.width ?? 0;
+    message.height = object.height ?? 0;
+    message.pixelSizeUm = object.pixelSizeUm ?? 0;
+    message.downsamples = object.downsamples?.map((e) => e) || [];
+    return message;
+  },
 };
 
 function createBasePixelSegmentStart(): PixelSegmentStart {
@@ -755,6 +797,21 @@ export const PixelSegmentStart: MessageFns<PixelSegmentStart> = {
       obj.options = SegmentOptions.toJSON(message.options);
     }
     return obj;
+  },
+
+  create(base?: DeepPartial<PixelSegmentStart>): PixelSegmentStart {
+    return PixelSegmentStart.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PixelSegmentStart>): PixelSegmentStart {
+    const message = createBasePixelSegmentStart();
+    message.image = (object.image !== undefined && object.image !== null)
+      ? ImageDescription.fromPartial(object.image)
+      : undefined;
+    message.modelSet = object.modelSet ?? "";
+    message.options = (object.options !== undefined && object.options !== null)
+      ? SegmentOptions.fromPartial(object.options)
+      : undefined;
+    return message;
   },
 };
 
@@ -906,6 +963,21 @@ export const RegionRequest: MessageFns<RegionRequest> = {
     }
     return obj;
   },
+
+  create(base?: DeepPartial<RegionRequest>): RegionRequest {
+    return RegionRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RegionRequest>): RegionRequest {
+    const message = createBaseRegionRequest();
+    message.id = object.id ?? 0;
+    message.level = object.level ?? 0;
+    message.downsample = object.downsample ?? 0;
+    message.x = object.x ?? 0;
+    message.y = object.y ?? 0;
+    message.width = object.width ?? 0;
+    message.height = object.height ?? 0;
+    return message;
+  },
 };
 
 function createBaseRegionPixels(): RegionPixels {
@@ -1026,6 +1098,19 @@ export const RegionPixels: MessageFns<RegionPixels> = {
     }
     return obj;
   },
+
+  create(base?: DeepPartial<RegionPixels>): RegionPixels {
+    return RegionPixels.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RegionPixels>): RegionPixels {
+    const message = createBaseRegionPixels();
+    message.id = object.id ?? 0;
+    message.width = object.width ?? 0;
+    message.height = object.height ?? 0;
+    message.rgb = object.rgb ?? Buffer.alloc(0);
+    message.error = object.error ?? "";
+    return message;
+  },
 };
 
 function createBasePixelClientMessage(): PixelClientMessage {
@@ -1104,6 +1189,28 @@ export const PixelClientMessage: MessageFns<PixelClientMessage> = {
       obj.region = RegionPixels.toJSON(message.message.region);
     }
     return obj;
+  },
+
+  create(base?: DeepPartial<PixelClientMessage>): PixelClientMessage {
+    return PixelClientMessage.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PixelClientMessage>): PixelClientMessage {
+    const message = createBasePixelClientMessage();
+    switch (object.message?.$case) {
+      case "start": {
+        if (object.message?.start !== undefined && object.message?.start !== null) {
+          message.message = { $case: "start", start: PixelSegmentStart.fromPartial(object.message.start) };
+        }
+        break;
+      }
+      case "region": {
+        if (object.message?.region !== undefined && object.message?.region !== null) {
+          message.message = { $case: "region", region: RegionPixels.fromPartial(object.message.region) };
+        }
+        break;
+      }
+    }
+    return message;
   },
 };
 
@@ -1185,6 +1292,31 @@ export const PixelServerMessage: MessageFns<PixelServerMessage> = {
       obj.event = SegmentEvent.toJSON(message.message.event);
     }
     return obj;
+  },
+
+  create(base?: DeepPartial<PixelServerMessage>): PixelServerMessage {
+    return PixelServerMessage.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PixelServerMessage>): PixelServerMessage {
+    const message = createBasePixelServerMessage();
+    switch (object.message?.$case) {
+      case "regionRequest": {
+        if (object.message?.regionRequest !== undefined && object.message?.regionRequest !== null) {
+          message.message = {
+            $case: "regionRequest",
+            regionRequest: RegionRequest.fromPartial(object.message.regionRequest),
+          };
+        }
+        break;
+      }
+      case "event": {
+        if (object.message?.event !== undefined && object.message?.event !== null) {
+          message.message = { $case: "event", event: SegmentEvent.fromPartial(object.message.event) };
+        }
+        break;
+      }
+    }
+    return message;
   },
 };
 
@@ -1279,6 +1411,34 @@ export const SegmentEvent: MessageFns<SegmentEvent> = {
       obj.result = SegmentResult.toJSON(message.event.result);
     }
     return obj;
+  },
+
+  create(base?: DeepPartial<SegmentEvent>): SegmentEvent {
+    return SegmentEvent.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SegmentEvent>): SegmentEvent {
+    const message = createBaseSegmentEvent();
+    switch (object.event?.$case) {
+      case "progress": {
+        if (object.event?.progress !== undefined && object.event?.progress !== null) {
+          message.event = { $case: "progress", progress: Progress.fromPartial(object.event.progress) };
+        }
+        break;
+      }
+      case "patches": {
+        if (object.event?.patches !== undefined && object.event?.patches !== null) {
+          message.event = { $case: "patches", patches: PatchScores.fromPartial(object.event.patches) };
+        }
+        break;
+      }
+      case "result": {
+        if (object.event?.result !== undefined && object.event?.result !== null) {
+          message.event = { $case: "result", result: SegmentResult.fromPartial(object.event.result) };
+        }
+        break;
+      }
+    }
+    return message;
   },
 };
 
@@ -1426,6 +1586,20 @@ export const Progress: MessageFns<Progress> = {
       obj.etaSeconds = floatToJson(message.etaSeconds);
     }
     return obj;
+  },
+
+  create(base?: DeepPartial<Progress>): Progress {
+    return Progress.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Progress>): Progress {
+    const message = createBaseProgress();
+    message.stage = object.stage ?? "";
+    message.done = object.done ?? 0;
+    message.total = object.total ?? 0;
+    message.queuePosition = object.queuePosition ?? 0;
+    message.elapsedSeconds = object.elapsedSeconds ?? 0;
+    message.etaSeconds = object.etaSeconds ?? 0;
+    return message;
   },
 };
 
@@ -1580,6 +1754,19 @@ export const PatchScores: MessageFns<PatchScores> = {
       obj.probabilities = message.probabilities.map((e) => floatToJson(e));
     }
     return obj;
+  },
+
+  create(base?: DeepPartial<PatchScores>): PatchScores {
+    return PatchScores.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PatchScores>): PatchScores {
+    const message = createBasePatchScores();
+    message.rows = object.rows ?? 0;
+    message.cols = object.cols ?? 0;
+    message.patchSizeLevel0 = object.patchSizeLevel0 ?? 0;
+    message.cells = object.cells?.map((e) => e) || [];
+    message.probabilities = object.probabilities?.map((e) => e) || [];
+    return message;
   },
 };
 
@@ -1818,6 +2005,30 @@ export const SegmentSummary: MessageFns<SegmentSummary> = {
     }
     return obj;
   },
+
+  create(base?: DeepPartial<SegmentSummary>): SegmentSummary {
+    return SegmentSummary.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SegmentSummary>): SegmentSummary {
+    const message = createBaseSegmentSummary();
+    message.patchesTotal = object.patchesTotal ?? 0;
+    message.patchesInferred = object.patchesInferred ?? 0;
+    message.tumourAreaMm2 = object.tumourAreaMm2 ?? 0;
+    message.tissueAreaMm2 = object.tissueAreaMm2 ?? 0;
+    message.tumourShareOfTissue = object.tumourShareOfTissue ?? 0;
+    message.stageSeconds = (globalThis.Object.entries(object.stageSeconds ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.totalSeconds = object.totalSeconds ?? 0;
+    message.polygonCount = object.polygonCount ?? 0;
+    return message;
+  },
 };
 
 function createBaseSegmentSummary_StageSecondsEntry(): SegmentSummary_StageSecondsEntry {
@@ -1892,6 +2103,16 @@ export const SegmentSummary_StageSecondsEntry: MessageFns<SegmentSummary_StageSe
       obj.value = floatToJson(message.value);
     }
     return obj;
+  },
+
+  create(base?: DeepPartial<SegmentSummary_StageSecondsEntry>): SegmentSummary_StageSecondsEntry {
+    return SegmentSummary_StageSecondsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SegmentSummary_StageSecondsEntry>): SegmentSummary_StageSecondsEntry {
+    const message = createBaseSegmentSummary_StageSecondsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
+    return message;
   },
 };
 
@@ -2001,6 +2222,22 @@ export const SegmentResult: MessageFns<SegmentResult> = {
       obj.heatmap = HeatmapGrid.toJSON(message.heatmap);
     }
     return obj;
+  },
+
+  create(base?: DeepPartial<SegmentResult>): SegmentResult {
+    return SegmentResult.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SegmentResult>): SegmentResult {
+    const message = createBaseSegmentResult();
+    message.geojson = object.geojson ?? "";
+    message.summary = (object.summary !== undefined && object.summary !== null)
+      ? SegmentSummary.fromPartial(object.summary)
+      : undefined;
+    message.maskPng = object.maskPng ?? Buffer.alloc(0);
+    message.heatmap = (object.heatmap !== undefined && object.heatmap !== null)
+      ? HeatmapGrid.fromPartial(object.heatmap)
+      : undefined;
+    return message;
   },
 };
 
@@ -2125,6 +2362,18 @@ export const HeatmapGrid: MessageFns<HeatmapGrid> = {
     }
     return obj;
   },
+
+  create(base?: DeepPartial<HeatmapGrid>): HeatmapGrid {
+    return HeatmapGrid.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HeatmapGrid>): HeatmapGrid {
+    const message = createBaseHeatmapGrid();
+    message.rows = object.rows ?? 0;
+    message.cols = object.cols ?? 0;
+    message.patchSizeLevel0 = object.patchSizeLevel0 ?? 0;
+    message.values = object.values?.map((e) => e) || [];
+    return message;
+  },
 };
 
 function createBaseGetInfoRequest(): GetInfoRequest {
@@ -2168,6 +2417,14 @@ export const GetInfoRequest: MessageFns<GetInfoRequest> = {
   toJSON(_: GetInfoRequest): unknown {
     const obj: any = {};
     return obj;
+  },
+
+  create(base?: DeepPartial<GetInfoRequest>): GetInfoRequest {
+    return GetInfoRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<GetInfoRequest>): GetInfoRequest {
+    const message = createBaseGetInfoRequest();
+    return message;
   },
 };
 
@@ -2258,6 +2515,17 @@ export const ModelFile: MessageFns<ModelFile> = {
       obj.sha256 = message.sha256;
     }
     return obj;
+  },
+
+  create(base?: DeepPartial<ModelFile>): ModelFile {
+    return ModelFile.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ModelFile>): ModelFile {
+    const message = createBaseModelFile();
+    message.role = object.role ?? "";
+    message.file = object.file ?? "";
+    message.sha256 = object.sha256 ?? "";
+    return message;
   },
 };
 
@@ -2382,6 +2650,19 @@ export const ModelSetInfo: MessageFns<ModelSetInfo> = {
       obj.demo = message.demo;
     }
     return obj;
+  },
+
+  create(base?: DeepPartial<ModelSetInfo>): ModelSetInfo {
+    return ModelSetInfo.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ModelSetInfo>): ModelSetInfo {
+    const message = createBaseModelSetInfo();
+    message.name = object.name ?? "";
+    message.directory = object.directory ?? "";
+    message.files = object.files?.map((e) => ModelFile.fromPartial(e)) || [];
+    message.isDefault = object.isDefault ?? false;
+    message.demo = object.demo ?? false;
+    return message;
   },
 };
 
@@ -2523,6 +2804,19 @@ export const Limits: MessageFns<Limits> = {
     }
     return obj;
   },
+
+  create(base?: DeepPartial<Limits>): Limits {
+    return Limits.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Limits>): Limits {
+    const message = createBaseLimits();
+    message.maxConcurrent = object.maxConcurrent ?? 0;
+    message.maxQueue = object.maxQueue ?? 0;
+    message.allowedRoots = object.allowedRoots?.map((e) => e) || [];
+    message.requiresToken = object.requiresToken ?? false;
+    message.maxMessageBytes = object.maxMessageBytes ?? 0;
+    return message;
+  },
 };
 
 function createBaseServerInfo(): ServerInfo {
@@ -2635,6 +2929,20 @@ export const ServerInfo: MessageFns<ServerInfo> = {
       obj.limits = Limits.toJSON(message.limits);
     }
     return obj;
+  },
+
+  create(base?: DeepPartial<ServerInfo>): ServerInfo {
+    return ServerInfo.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ServerInfo>): ServerInfo {
+    const message = createBaseServerInfo();
+    message.version = object.version ?? "";
+    message.modelSets = object.modelSets?.map((e) => ModelSetInfo.fromPartial(e)) || [];
+    message.executionProviders = object.executionProviders?.map((e) => e) || [];
+    message.limits = (object.limits !== undefined && object.limits !== null)
+      ? Limits.fromPartial(object.limits)
+      : undefined;
+    return message;
   },
 };
 
@@ -2759,6 +3067,15 @@ function floatToJson(value: number | null | undefined): number | string | null |
   return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
 }
 
+type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
+
+export type DeepPartial<T> = T extends Builtin ? T
+  : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
+
 function longToNumber(int64: { toString(): string }): number {
   const num = globalThis.Number(int64.toString());
   if (num > globalThis.Number.MAX_SAFE_INTEGER) {
@@ -2783,4 +3100,6 @@ export interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
+  create(base?: DeepPartial<T>): T;
+  fromPartial(object: DeepPartial<T>): T;
 }

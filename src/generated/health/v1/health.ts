@@ -134,6 +134,14 @@ export const HealthListRequest: MessageFns<HealthListRequest> = {
     const obj: any = {};
     return obj;
   },
+
+  create(base?: DeepPartial<HealthListRequest>): HealthListRequest {
+    return HealthListRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<HealthListRequest>): HealthListRequest {
+    const message = createBaseHealthListRequest();
+    return message;
+  },
 };
 
 function createBaseHealthListResponse(): HealthListResponse {
@@ -216,6 +224,23 @@ export const HealthListResponse: MessageFns<HealthListResponse> = {
     }
     return obj;
   },
+
+  create(base?: DeepPartial<HealthListResponse>): HealthListResponse {
+    return HealthListResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HealthListResponse>): HealthListResponse {
+    const message = createBaseHealthListResponse();
+    message.statuses = (globalThis.Object.entries(object.statuses ?? {}) as [string, HealthCheckResponse][]).reduce(
+      (acc: { [key: string]: HealthCheckResponse }, [key, value]: [string, HealthCheckResponse]) => {
+        if (value !== undefined) {
+          acc[key] = HealthCheckResponse.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
 };
 
 function createBaseHealthListResponse_StatusesEntry(): HealthListResponse_StatusesEntry {
@@ -291,6 +316,18 @@ export const HealthListResponse_StatusesEntry: MessageFns<HealthListResponse_Sta
     }
     return obj;
   },
+
+  create(base?: DeepPartial<HealthListResponse_StatusesEntry>): HealthListResponse_StatusesEntry {
+    return HealthListResponse_StatusesEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HealthListResponse_StatusesEntry>): HealthListResponse_StatusesEntry {
+    const message = createBaseHealthListResponse_StatusesEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null)
+      ? HealthCheckResponse.fromPartial(object.value)
+      : undefined;
+    return message;
+  },
 };
 
 function createBaseHealthCheckRequest(): HealthCheckRequest {
@@ -349,6 +386,15 @@ export const HealthCheckRequest: MessageFns<HealthCheckRequest> = {
     }
     return obj;
   },
+
+  create(base?: DeepPartial<HealthCheckRequest>): HealthCheckRequest {
+    return HealthCheckRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HealthCheckRequest>): HealthCheckRequest {
+    const message = createBaseHealthCheckRequest();
+    message.service = object.service ?? "";
+    return message;
+  },
 };
 
 function createBaseHealthCheckResponse(): HealthCheckResponse {
@@ -406,6 +452,15 @@ export const HealthCheckResponse: MessageFns<HealthCheckResponse> = {
       obj.status = healthCheckResponse_ServingStatusToJSON(message.status);
     }
     return obj;
+  },
+
+  create(base?: DeepPartial<HealthCheckResponse>): HealthCheckResponse {
+    return HealthCheckResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HealthCheckResponse>): HealthCheckResponse {
+    const message = createBaseHealthCheckResponse();
+    message.status = object.status ?? 0;
+    return message;
   },
 };
 
@@ -619,6 +674,15 @@ export const HealthClient = makeGenericClientConstructor(HealthService, "grpc.he
   serviceName: string;
 };
 
+type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
+
+export type DeepPartial<T> = T extends Builtin ? T
+  : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
+
 function isObject(value: any): boolean {
   return typeof value === "object" && value !== null;
 }
@@ -632,4 +696,6 @@ export interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
+  create(base?: DeepPartial<T>): T;
+  fromPartial(object: DeepPartial<T>): T;
 }
