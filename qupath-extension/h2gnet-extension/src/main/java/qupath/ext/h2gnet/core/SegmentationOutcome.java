@@ -1,0 +1,20 @@
+package qupath.ext.h2gnet.core;
+
+import java.util.List;
+
+import qupath.ext.h2gnet.core.geojson.TumourRegion;
+
+/**
+ * What a job produced, before anything touches a QuPath hierarchy.
+ *
+ * @param regions  tumour regions in QuPath image coordinates
+ * @param summary  the sidecar's figures
+ * @param geojson  the sidecar's GeoJSON as received (file coordinates when sent by path)
+ * @param bySlidePath true when the sidecar read the slide file, false when pixels were sent
+ */
+public record SegmentationOutcome(List<TumourRegion> regions, SegmentationSummary summary, String geojson, boolean bySlidePath) {
+
+	public SegmentationOutcome {
+		regions = List.copyOf(regions);
+	}
+}

@@ -1,0 +1,68 @@
+package qupath.ext.h2gnet.core.client;
+
+import io.grpc.Status;
+
+import qupath.ext.h2gnet.core.client.SidecarException.Reason;
+
+/**
+ * Turns gRPC status codes into messages a QuPath user can act on. The sidecar's own description is
+ * kept (it names the file, the option, the expected value), prefixed with what it means here.
+ */
+final class GrpcErrors {
+
+	private GrpcErrors() {
+	}
+
+	/**
+	 * @param status        the failed call's status
+	 * @param address       where the sidecar was expected
+	 * @param jobWasRunning true when the server had already sent events for this call: a broken
+	 *                      connection then means the sidecar went away mid-job, not that it was never there
+	 */
+	static SidecarException toException(Status status, SidecarAddress address, boolean jobWasRunning) {
+		String detail = describe(status);
+		return switch (status.getCode()) {
+			case UNAVAILABLE -> jobWasRunning
+					? new SidecarException(Reason.SIDECAR_LOST,
+							"The H2G-Net sidecar at " + address + " stopped responding during the job (it may have crashed, run out of memory or been stopped). "
+									+ "Run it again; a sidecar started by QuPath is restarted automatically. (" + detail + ")", status.getCause())
+					: new SidecarException(Reason.UNREACHABLE,
+							"Cannot reach the H2G-Net sidecar at " + address + ": " + detail
+									+ ". Check that `h2g serve` is running there, or set the address or launch command in Edit > Preferences > H2G-Net.", status.getCause());
+			case UNAUTHENTICATED -> new SidecarException(Reason.UNAUTHENTICATED,
+					"The H2G-Net sidecar at " + address + " refused the access token (" + detail + "). "
+							+ "Set the token file in Edit > Preferences > H2G-Net to the file the sidecar was started with (--token-file).");
+			case PERMISSION_DENIED -> new SidecarException(Reason.PERMISSION_DENIED,
+					"The H2G-Net sidecar may not read this slide: " + detail
+							+ ". Start it with --allow-root for the slide's folder, or let QuPath send the pixels instead.");
+			case NOT_FOUND -> new SidecarException(Reason.NOT_FOUND, "The H2G-Net sidecar could not find it: " + detail);
+			case INVALID_ARGUMENT -> new SidecarException(Reason.INVALID_INPUT, "The H2G-Net sidecar refused the request: " + detail);
+			case FAILED_PRECONDITION -> new SidecarException(Reason.NO_PIXEL_SIZE,
+					"The H2G-Net sidecar cannot segment this image: " + detail
+							+ ". If the image has no pixel size, set it in QuPath (Image tab) or pass pixelSizeMicrons(...) in scripts.");
+			case RESOURCE_EXHAUSTED -> new SidecarException(Reason.BUSY,
+					"The H2G-Net sidecar is busy (its job queue is full): " + detail + ". Try again when running jobs have finished.");
+			case CANCELLED -> new SidecarException(Reason.CANCELLED, "The segmentation was cancelled.");
+			case DEADLINE_EXCEEDED -> new SidecarException(Reason.DEADLINE,
+					"The segmentation took longer than the allowed time and was stopped (" + detail + ").");
+			case UNIMPLEMENTED -> new SidecarException(Reason.UNREACHABLE,
+					"The server at " + address + " is not an H2G-Net sidecar (it does not know the H2G-Net service). Check the port.");
+			default -> new SidecarException(jobWasRunning ? Reason.OTHER : Reason.UNREACHABLE,
+					"H2G-Net sidecar at " + address + " failed (" + status.getCode() + "): " + detail, status.getCause());
+		};
+	}
+
+	/** The status description, else the root cause's message (e.g. "Connection refused"). */
+	private static String describe(Status status) {
+		if (status.getDescription() != null && !status.getDescription().isBlank())
+			return status.getDescription();
+		Throwable t = status.getCause();
+		String last = null;
+		while (t != null) {
+			if (t.getMessage() != null)
+				last = t.getMessage();
+			t = t.getCause();
+		}
+		return last != null ? last : status.getCode().toString().toLowerCase().replace('_', ' ');
+	}
+}
