@@ -12,7 +12,7 @@ import { sha256File } from './digest';
 import { ModelError } from './errors';
 import { type Manifest, type ModelParameters, ParametersSchema, PUBLISHED_FILES, readManifest } from './manifest';
 import { PUBLISHED_SIZES } from './pull';
-import { cleanupStale, createStaging, type ModelRole } from './store';
+import { checkSetName, cleanupStale, createStaging, type ModelRole } from './store';
 import { finishInstall, type InstallResult } from './store-install';
 
 export interface ImportOptions {
@@ -102,6 +102,7 @@ async function checkRecorded(c: Candidate, copied: string): Promise<void> {
 }
 
 export async function importModels(inputs: string[], options: ImportOptions): Promise<ImportResult> {
+  checkSetName(options.name);
   if (inputs.length === 0) throw new ModelError('MODEL_NOT_FOUND', 'give a directory or the two model files');
   const { candidates, manifest } = await collect(inputs);
   const params = manifest?.parameters ?? ParametersSchema.parse({});

@@ -6,7 +6,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_DOWNLOAD_OPTIONS, DownloadError, type DownloadOptions, downloadToFile } from './download';
 import { PUBLISHED_FILES } from './manifest';
-import { cleanupStale, createStaging, type ModelRole, PUBLISHED_SET, ROLES } from './store';
+import { checkSetName, cleanupStale, createStaging, type ModelRole, PUBLISHED_SET, ROLES } from './store';
 import { finishInstall, type InstallResult } from './store-install';
 
 export const DEFAULT_URL_BASE = 'https://github.com/AICAN-Research/H2G-Net/releases/download/pretrained-models';
@@ -43,6 +43,7 @@ export function manualInstallHint(urlBase: string): string {
 
 export async function pullModels(options: PullOptions): Promise<InstallResult> {
   const { home, urlBase } = options;
+  const name = checkSetName(options.name ?? PUBLISHED_SET);
   await cleanupStale(home);
   const staging = await createStaging(home);
   try {
@@ -67,7 +68,7 @@ export async function pullModels(options: PullOptions): Promise<InstallResult> {
     throw err;
   }
   return finishInstall(home, staging, {
-    name: options.name ?? PUBLISHED_SET,
+    name,
     source: urlBase,
     demo: false,
     description: 'H2G-Net published weights (AICAN-Research/H2G-Net release pretrained-models)',
