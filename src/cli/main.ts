@@ -1,6 +1,7 @@
 /** The `h2g` command line: one module per command, each exporting a commander Command. */
 import { Command } from 'commander';
 import { reportAndExit } from './errors';
+import { demoCommand } from './demo';
 import { infoCommand } from './info';
 import { modelsCommand } from './models';
 import { segmentCommand } from './segment';
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   // Subcommands inherit exitOverride only when set before they are added.
   program.addCommand(infoCommand().exitOverride());
   program.addCommand(modelsCommand().exitOverride());
+  program.addCommand(demoCommand().exitOverride());
   program.addCommand(segmentCommand().exitOverride());
   program.addCommand(serveCommand().exitOverride());
   return program;
