@@ -1,7 +1,9 @@
 /**
- * The low-resolution image of the whole slide (for tissue detection, refinement and overlays), read in
- * horizontal strips so no single read is huge. A level larger than MAX_SIDE is box-averaged by an
- * integer factor on the fly, which bounds memory for slides whose pyramid stops early.
+ * The low-resolution image of the whole slide (for tissue detection, refinement and overlays). A level
+ * up to MAX_SIDE is read in one region: strips would start at fractional level rows on pyramids whose
+ * downsample is not an integer (libvips' 4.0007), and OpenSlide would then interpolate. A larger level
+ * (a pyramid that stops early) is read in strips and box-averaged by an integer factor, which bounds
+ * memory.
  */
 import type { RgbImage, SlideSource } from '../slide/source';
 
@@ -16,7 +18,7 @@ export async function readLowRes(source: SlideSource, level: number, signal?: Ab
   const sums = factor > 1 ? new Float64Array(width * height * 3) : null;
   const counts = factor > 1 ? new Uint32Array(width * height) : null;
   const data = new Uint8Array(width * height * 3);
-  const rowsPerStrip = Math.max(factor, Math.floor(STRIP_ROWS / factor) * factor);
+  const rowsPerStrip = factor === 1 ? info.height : Math.max(factor, Math.floor(STRIP_ROWS / factor) * factor);
   for (let y0 = 0; y0 < info.height; y0 += rowsPerStrip) {
     signal?.throwIfAborted();
     const rows = Math.min(rowsPerStrip, info.height - y0);

@@ -87,8 +87,12 @@ async function readResampled(
   const data = image.data;
   const validW = Math.min(p, grid.width - col * p);
   const validH = Math.min(p, grid.height - row * p);
+  // Clamp to the level's last pixel, not to the white beyond it (a linear sampler's clamp-to-edge).
+  const level = source.levels[grid.readLevel]!;
+  const maxU = Math.min(w, level.width - u0) - 1;
+  const maxV = Math.min(h, level.height - v0) - 1;
   for (let y = 0; y < p; y++) {
-    const fv = Math.min(Math.max(originV + (y + 0.5) * f - 0.5 - v0, 0), h - 1);
+    const fv = Math.min(Math.max(originV + (y + 0.5) * f - 0.5 - v0, 0), maxV);
     const ya = Math.floor(fv);
     const yb = Math.min(ya + 1, h - 1);
     const wy = fv - ya;
@@ -98,7 +102,7 @@ async function readResampled(
         out[o] = out[o + 1] = out[o + 2] = WHITE;
         continue;
       }
-      const fu = Math.min(Math.max(originU + (x + 0.5) * f - 0.5 - u0, 0), w - 1);
+      const fu = Math.min(Math.max(originU + (x + 0.5) * f - 0.5 - u0, 0), maxU);
       const xa = Math.floor(fu);
       const xb = Math.min(xa + 1, w - 1);
       const wx = fu - xa;

@@ -1,5 +1,7 @@
-import { ensureTestSlides } from './fixtures';
+import { buildDist, ensureTestModels, ensureTestSlides } from './fixtures';
 
 export default async function globalSetup(): Promise<void> {
+  buildDist();
   ensureTestSlides();
+  ensureTestModels();
 }
