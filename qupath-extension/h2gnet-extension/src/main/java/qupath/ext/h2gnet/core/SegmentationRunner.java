@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 
 import org.locationtech.jts.geom.Envelope;
 import org.locationtech.jts.geom.Geometry;
@@ -111,7 +112,7 @@ public final class SegmentationRunner {
 				.setWidth(pixels.width())
 				.setHeight(pixels.height())
 				.setPixelSizeUm(validPixelSize(pixels.pixelSizeMicrons()));
-		for (double d : pixels.downsamples())
+		for (double d : usableDownsamples(pixels.downsamples()))
 			image.addDownsamples(d);
 		PixelSegmentStart start = PixelSegmentStart.newBuilder()
 				.setImage(image)
@@ -135,6 +136,19 @@ public final class SegmentationRunner {
 		if (roi != null)
 			options.setRoiGeojson(GeoJsonGeometry.write(roi).toString());
 		return options.build();
+	}
+
+	/** The sidecar wants 1 first, then strictly increasing values; servers may report near-duplicates. */
+	static double[] usableDownsamples(double[] downsamples) {
+		TreeSet<Double> sorted = new java.util.TreeSet<>();
+		sorted.add(1.0);
+		if (downsamples != null) {
+			for (double d : downsamples) {
+				if (Double.isFinite(d) && d > 1.0 + 1e-6 && sorted.stream().noneMatch(x -> Math.abs(x - d) < 1e-6))
+					sorted.add(d);
+			}
+		}
+		return sorted.stream().mapToDouble(Double::doubleValue).toArray();
 	}
 
 	private static double validPixelSize(double um) {

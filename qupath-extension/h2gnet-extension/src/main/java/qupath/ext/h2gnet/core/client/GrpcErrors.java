@@ -52,17 +52,23 @@ final class GrpcErrors {
 		};
 	}
 
-	/** The status description, else the root cause's message (e.g. "Connection refused"). */
+	/**
+	 * The most telling text: the root cause's message for transport failures (grpc-java's description
+	 * is then just "io exception"; the cause says "Connection refused: /127.0.0.1:1"), else the
+	 * sidecar's own description.
+	 */
 	private static String describe(Status status) {
-		if (status.getDescription() != null && !status.getDescription().isBlank())
-			return status.getDescription();
-		Throwable t = status.getCause();
-		String last = null;
-		while (t != null) {
-			if (t.getMessage() != null)
-				last = t.getMessage();
-			t = t.getCause();
+		String rootMessage = null;
+		for (Throwable t = status.getCause(); t != null; t = t.getCause()) {
+			if (t.getMessage() != null && !t.getMessage().isBlank())
+				rootMessage = t.getMessage();
 		}
-		return last != null ? last : status.getCode().toString().toLowerCase().replace('_', ' ');
+		String description = status.getDescription();
+		boolean generic = description == null || description.isBlank() || description.equalsIgnoreCase("io exception");
+		if (!generic)
+			return description;
+		if (rootMessage != null)
+			return rootMessage;
+		return status.getCode().toString().toLowerCase().replace('_', ' ');
 	}
 }

@@ -41,6 +41,8 @@ final class PixelStreamSession implements ClientResponseObserver<PixelClientMess
 	private final AtomicReference<Exception> readFailure = new AtomicReference<>();
 	private ClientCallStreamObserver<PixelClientMessage> requests;
 	private boolean halfClosed;
+	/** Set when the server ended the call; reads still running are then abandoned. */
+	private volatile boolean ended;
 
 	PixelStreamSession(SegmentCall call, SegmentListener listener, PixelSegmentStart start, PixelSource source, int readerThreads) {
 		this.call = call;
@@ -96,6 +98,11 @@ final class PixelStreamSession implements ClientResponseObserver<PixelClientMess
 			byte[] rgb = reader.read(request.getDownsample(), request.getX(), request.getY(), request.getWidth(), request.getHeight());
 			region.setRgb(ByteString.copyFrom(rgb));
 		} catch (Exception | OutOfMemoryError e) {
+			if (ended || call.isDone()) {
+				// Cancelled or failed meanwhile: the read was interrupted on purpose, nobody waits for it.
+				logger.debug("Region read abandoned after the job ended: {}", e.toString());
+				return;
+			}
 			String what = String.format("Could not read region x=%d y=%d %dx%d at downsample %s: %s",
 					request.getX(), request.getY(), request.getWidth(), request.getHeight(), request.getDownsample(), e);
 			logger.warn(what, e);
@@ -132,6 +139,7 @@ final class PixelStreamSession implements ClientResponseObserver<PixelClientMess
 
 	@Override
 	public void onError(Throwable t) {
+		ended = true;
 		readers.shutdownNow();
 		Exception local = readFailure.get();
 		if (local != null)
@@ -143,6 +151,7 @@ final class PixelStreamSession implements ClientResponseObserver<PixelClientMess
 
 	@Override
 	public void onCompleted() {
+		ended = true;
 		readers.shutdownNow();
 		halfClose();
 		events.onCompleted();

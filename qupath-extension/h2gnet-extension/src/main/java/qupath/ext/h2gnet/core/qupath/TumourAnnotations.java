@@ -16,8 +16,11 @@ import qupath.lib.roi.GeometryTools;
  */
 public final class TumourAnnotations {
 
-	/** Measurement holding each region's area; computed from its geometry and the pixel size. */
-	public static final String AREA_MEASUREMENT = "H2G-Net area µm^2";
+	/**
+	 * Measurement holding each region's area, the name the sidecar's GeoJSON uses. Recomputed from the
+	 * geometry in QuPath's frame with QuPath's pixel size when known (a cropped view may clip a region).
+	 */
+	public static final String AREA_MEASUREMENT = "Area µm^2";
 	/** Metadata key naming how the pixels reached the sidecar ("slide file" or "pixels from QuPath"). */
 	public static final String SOURCE_METADATA = "h2gnet.source";
 

@@ -125,7 +125,6 @@ public final class SidecarLauncher implements AutoCloseable {
 		if (config.workingDirectory() != null)
 			pb.directory(config.workingDirectory().toFile());
 		pb.environment().putAll(config.environment());
-		pb.redirectInput(ProcessBuilder.Redirect.DISCARD);
 		Process p;
 		try {
 			p = pb.start();
@@ -134,6 +133,11 @@ public final class SidecarLauncher implements AutoCloseable {
 					+ ". Set the launch command in Edit > Preferences > H2G-Net (e.g. the full path to h2g, or node /path/to/bin/h2g.js serve --models DIR).", e);
 		}
 		starts++;
+		try {
+			p.getOutputStream().close(); // the sidecar reads nothing from stdin
+		} catch (IOException e) {
+			logger.debug("Closing the sidecar's stdin: {}", e.toString());
+		}
 		SidecarLogForwarder forwarder = new SidecarLogForwarder(p.getErrorStream());
 		daemon("h2gnet-sidecar-log-", forwarder).start();
 		CompletableFuture<Integer> ready = new CompletableFuture<>();
@@ -200,7 +204,7 @@ public final class SidecarLauncher implements AutoCloseable {
 		List<String> lines = forwarder.recentLines();
 		if (lines.isEmpty())
 			return "";
-		List<String> tail = lines.subList(Math.max(0, lines.size() - 8), lines.size());
+		List<String> tail = lines.subList(Math.max(0, lines.size() - 12), lines.size());
 		return " Its last log lines:\n" + String.join("\n", tail);
 	}
 

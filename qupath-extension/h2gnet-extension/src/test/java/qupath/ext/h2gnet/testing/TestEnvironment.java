@@ -1,0 +1,86 @@
+package qupath.ext.h2gnet.testing;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Where the tests find the real sidecar, the shared slides and the test-model generator. Paths come
+ * from system properties set by the pom (overridable with -D): the repository root, and
+ * {@code ../shared/data} relative to it. Generated files go under target/test-work and are reused.
+ */
+public final class TestEnvironment {
+
+	public static final String SLIDE_NAME = "CMU-1-Small-Region.svs";
+	/** aperio.MPP of the slide (the shared data README). */
+	public static final double SLIDE_MPP = 0.499;
+
+	private TestEnvironment() {
+	}
+
+	public static Path repoRoot() {
+		return Path.of(System.getProperty("h2gnet.repoRoot", "../..")).toAbsolutePath().normalize();
+	}
+
+	public static Path sharedData() {
+		String p = System.getProperty("h2gnet.sharedData");
+		return (p != null ? Path.of(p) : repoRoot().resolve("../shared/data")).toAbsolutePath().normalize();
+	}
+
+	public static Path slide() {
+		Path slide = sharedData().resolve(SLIDE_NAME);
+		assertTrue(Files.isRegularFile(slide), "Shared test slide missing: " + slide + " (set -Dh2gnet.sharedData)");
+		return slide;
+	}
+
+	public static Path workDir() throws IOException {
+		Path dir = Path.of("target", "test-work").toAbsolutePath();
+		Files.createDirectories(dir);
+		return dir;
+	}
+
+	/** Test models of a variant ("tiny", "oracle"), generated once. */
+	public static synchronized Path models(String variant) throws IOException, InterruptedException {
+		Path dir = workDir().resolve("models-" + variant);
+		if (!Files.exists(dir.resolve("refinement_network_breast_cancer.onnx"))) {
+			run(List.of(System.getProperty("h2gnet.python", "/usr/bin/python3"),
+					repoRoot().resolve("scripts/make_test_models.py").toString(), "--variant", variant, "--out", dir.toString()));
+		}
+		return dir;
+	}
+
+	/** The slide as a PNG made with libvips (the "image from elsewhere" of the pixel tests), made once. */
+	public static synchronized Path slidePng() throws IOException, InterruptedException {
+		Path png = workDir().resolve("CMU-1-Small-Region.png");
+		if (!Files.exists(png)) {
+			Path tmp = workDir().resolve("CMU-1-Small-Region.tmp.png");
+			run(List.of("vips", "copy", slide().toString(), tmp.toString()));
+			Files.move(tmp, png);
+		}
+		return png;
+	}
+
+	/** {@code node <repo>/bin/h2g.js serve --port 0 --models <dir> [extra...]}. */
+	public static List<String> serveCommand(Path models, String... extra) {
+		Path cli = repoRoot().resolve("bin/h2g.js");
+		assertTrue(Files.isRegularFile(cli), "Sidecar CLI missing: " + cli);
+		List<String> cmd = new ArrayList<>(List.of(System.getProperty("h2gnet.node", "node"), cli.toString(),
+				"serve", "--port", "0", "--models", models.toString()));
+		cmd.addAll(Arrays.asList(extra));
+		return cmd;
+	}
+
+	private static void run(List<String> command) throws IOException, InterruptedException {
+		Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+		String output = new String(p.getInputStream().readAllBytes());
+		assertTrue(p.waitFor(120, TimeUnit.SECONDS), "Timed out: " + command);
+		assertEquals(0, p.exitValue(), "Failed: " + String.join(" ", command) + "\n" + output);
+	}
+}
