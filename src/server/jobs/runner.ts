@@ -138,6 +138,8 @@ export class JobRunner {
     } finally {
       await source?.close().catch((err: unknown) => req.log.warn({ err }, 'closing the slide failed'));
       release();
+      // Tests and operators can see that a cancelled or failed job let go of its slide and slot.
+      req.log.debug({ slideClosed: source !== null, ...this.queue.stats }, 'job released');
     }
   }
 
