@@ -3,14 +3,6 @@ package qupath.fx.dialogs;
 
 public class Dialogs {
 
-	public static boolean showConfirmDialog(String title, String text) {
-		throw new UnsupportedOperationException("QuPath API stub");
-	}
-
-	public static boolean showMessageDialog(String title, String message) {
-		throw new UnsupportedOperationException("QuPath API stub");
-	}
-
 	public static void showErrorNotification(final String title, final String message) {
 		throw new UnsupportedOperationException("QuPath API stub");
 	}

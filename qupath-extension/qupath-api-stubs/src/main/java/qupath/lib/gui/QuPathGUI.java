@@ -15,19 +15,11 @@ public class QuPathGUI {
 	private QuPathGUI() {
 	}
 
-	public static QuPathGUI getInstance() {
-		return null; // no GUI outside QuPath
-	}
-
 	public Menu getMenu(final String name, final boolean createMenu) {
 		throw new UnsupportedOperationException("QuPath API stub");
 	}
 
 	public ImageData<BufferedImage> getImageData() {
-		throw new UnsupportedOperationException("QuPath API stub");
-	}
-
-	public QuPathViewer getViewer() {
 		throw new UnsupportedOperationException("QuPath API stub");
 	}
 

@@ -11,7 +11,6 @@ public abstract class PathObject {
 
 	private final Map<String, Number> measurements = new LinkedHashMap<>();
 	private final Map<String, String> metadata = new LinkedHashMap<>();
-	private String name;
 
 	PathObject() {
 	}
@@ -26,14 +25,6 @@ public abstract class PathObject {
 
 	public boolean isAnnotation() {
 		return false;
-	}
-
-	public String getName() {
-		return name;
-	}
-
-	public void setName(String name) {
-		this.name = name;
 	}
 
 	public abstract ROI getROI();

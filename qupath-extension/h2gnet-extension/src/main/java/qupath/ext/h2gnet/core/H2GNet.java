@@ -64,7 +64,7 @@ public final class H2GNet {
 
 	/** Segments the whole image and adds the tumour annotations to its hierarchy. @return the new annotations */
 	public List<PathObject> segment(ImageData<BufferedImage> imageData) throws SidecarException {
-		return addToHierarchy(imageData, run(imageData, null));
+		return segmentAndReport(imageData, null).objects();
 	}
 
 	/**
@@ -72,15 +72,32 @@ public final class H2GNet {
 	 * tumour annotations to the hierarchy, where QuPath files them under the annotation they lie in.
 	 */
 	public List<PathObject> segmentInside(ImageData<BufferedImage> imageData, Collection<? extends PathObject> annotations) throws SidecarException {
-		Geometry roi = unionOfAreas(annotations);
-		if (roi == null)
-			throw new SidecarException(Reason.INVALID_INPUT, "No annotation with an area was given to segment inside.");
-		return addToHierarchy(imageData, run(imageData, roi));
+		return segmentAndReport(imageData, annotations).objects();
+	}
+
+	/**
+	 * Like {@link #segment} / {@link #segmentInside} (null annotations = whole image), also returning the
+	 * sidecar's summary, for callers that report it (the menu command).
+	 */
+	public SegmentationReport segmentAndReport(ImageData<BufferedImage> imageData, Collection<? extends PathObject> annotations) throws SidecarException {
+		Geometry roi = null;
+		if (annotations != null) {
+			roi = unionOfAreas(annotations);
+			if (roi == null)
+				throw new SidecarException(Reason.INVALID_INPUT, "No annotation with an area was given to segment inside.");
+		}
+		ImageServer<BufferedImage> server = requireRgb(imageData.getServer());
+		SegmentationOutcome outcome = run(inputFor(server), roi);
+		List<PathObject> objects = toObjects(server, outcome);
+		if (!objects.isEmpty())
+			imageData.getHierarchy().addObjects(objects);
+		return new SegmentationReport(objects, outcome.summary(), outcome.bySlidePath());
 	}
 
 	/** Runs a job and returns the annotations without adding them anywhere. @param roi null for the whole image */
 	public List<PathObject> detect(ImageData<BufferedImage> imageData, Geometry roi) throws SidecarException {
-		return run(imageData, roi);
+		ImageServer<BufferedImage> server = requireRgb(imageData.getServer());
+		return toObjects(server, run(inputFor(server), roi));
 	}
 
 	/** Runs a job on any {@link ImageInput} (what tests and non-QuPath callers use). */
@@ -88,19 +105,19 @@ public final class H2GNet {
 		return new SegmentationRunner(connection(), settings, listener).run(input, roi);
 	}
 
-	private List<PathObject> run(ImageData<BufferedImage> imageData, Geometry roi) throws SidecarException {
-		ImageServer<BufferedImage> server = imageData.getServer();
-		SegmentationOutcome outcome = run(inputFor(server), roi);
+	private List<PathObject> toObjects(ImageServer<BufferedImage> server, SegmentationOutcome outcome) {
 		PixelCalibration cal = server.getPixelCalibration();
 		double pw = settings.pixelSizeMicrons() > 0 ? settings.pixelSizeMicrons() : cal.hasPixelSizeMicrons() ? cal.getPixelWidthMicrons() : Double.NaN;
 		double ph = settings.pixelSizeMicrons() > 0 ? settings.pixelSizeMicrons() : cal.hasPixelSizeMicrons() ? cal.getPixelHeightMicrons() : Double.NaN;
 		return TumourAnnotations.create(outcome.regions(), pw, ph, outcome.bySlidePath() ? "slide file" : "pixels from QuPath");
 	}
 
-	private static List<PathObject> addToHierarchy(ImageData<BufferedImage> imageData, List<PathObject> objects) {
-		if (!objects.isEmpty())
-			imageData.getHierarchy().addObjects(objects);
-		return objects;
+	/** H2G-Net's networks were trained on RGB H&E brightfield; anything else would give nonsense. */
+	private static ImageServer<BufferedImage> requireRgb(ImageServer<BufferedImage> server) throws SidecarException {
+		if (!server.isRGB())
+			throw new SidecarException(Reason.INVALID_INPUT,
+					"H2G-Net segments RGB (H&E brightfield) images; this image is not RGB (" + server.getServerType() + ").");
+		return server;
 	}
 
 	/** How this image reaches the sidecar: by path when it is a plain local slide file, else as pixels. */

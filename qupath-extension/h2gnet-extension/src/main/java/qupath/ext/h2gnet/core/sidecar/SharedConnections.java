@@ -42,13 +42,10 @@ public final class SharedConnections {
 		return forSettings(s.get());
 	}
 
-	/** Closes (and stops launched sidecars of) connections whose settings are no longer current. */
-	public static synchronized void closeAllExcept(SidecarSettings keep) {
-		connections.entrySet().removeIf(e -> {
-			if (e.getKey().equals(keep))
-				return false;
-			e.getValue().close();
-			return true;
-		});
+	/** Closes the connection for these settings, stopping its sidecar if it launched one. */
+	public static synchronized void close(SidecarSettings settings) {
+		SidecarConnection c = connections.remove(settings);
+		if (c != null)
+			c.close();
 	}
 }
