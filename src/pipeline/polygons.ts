@@ -15,6 +15,21 @@ export type PolygonRings = Position[][];
 /** Largest deviation, in mask pixels, that simplification may introduce. */
 export const SIMPLIFY_TOLERANCE_PX = 0.5;
 
+/**
+ * Marching squares cuts each corner by half a pixel, so a region along the image border runs half a
+ * pixel inside it once simplified; snap such vertices onto the border so edge regions reach the edge.
+ */
+function snapToBorder(v: number, size: number): number {
+  if (v <= SIMPLIFY_TOLERANCE_PX) return 0;
+  if (v >= size - SIMPLIFY_TOLERANCE_PX) return size;
+  return v;
+}
+
+/** Drops consecutive repeated vertices (snapping can create them). */
+function dedupe(ring: Position[]): Position[] {
+  return ring.filter((p, i) => i === 0 || p[0] !== ring[i - 1]![0] || p[1] !== ring[i - 1]![1]);
+}
+
 function simplifyRing(ring: Position[]): Position[] | null {
   const pts = simplify(
     ring.map(([x, y]) => ({ x: x!, y: y! })),
@@ -43,7 +58,9 @@ export function maskToPolygons(mask: BinaryMask, level0Width: number, level0Heig
     const rings: Position[][] = [];
     for (const ring of polygon) {
       const simple = simplifyRing(ring);
-      if (simple) rings.push(simple.map(([x, y]) => [x! * sx, y! * sy]));
+      const snapped =
+        simple && dedupe(simple.map(([x, y]) => [snapToBorder(x!, mask.width), snapToBorder(y!, mask.height)]));
+      if (snapped && snapped.length >= 4) rings.push(snapped.map(([x, y]) => [x! * sx, y! * sy]));
       else if (rings.length === 0) break; // exterior vanished: drop the polygon with its holes
     }
     if (rings.length > 0) polygons.push(rings);
