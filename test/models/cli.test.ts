@@ -70,6 +70,15 @@ test('pull installs a set whose refinement file has the published size; list and
   expect(verify.stdout).toMatch(/^OK {4}published/m);
 });
 
+test('on a terminal, pull draws a progress bar per file on stderr', async () => {
+  serveDir(server, tiny);
+  server.routes.set(REFINEMENT, { kind: 'file', data: padOnnx(readFileSync(path.join(tiny, REFINEMENT)), 46_313_140) });
+  const r = await runModelsCli(['pull'], env, true);
+  expect(r.error).toBeNull();
+  expect(r.stderr).toMatch(/refinement_network_breast_c.*\[[^\]]*\] 100% \| 46\.3\/46\.3 MB/);
+  expect(r.stderr).not.toContain(`${REFINEMENT}: 46,313,140 bytes`); // the plain-line form is for logs only
+});
+
 test('pull applies the published size by default: the unpadded stand-in is refused', async () => {
   serveDir(server, tiny);
   const r = await runModelsCli(['pull'], env);

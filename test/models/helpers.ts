@@ -162,9 +162,9 @@ class Capture extends Writable {
 }
 
 /** Runs `h2g models ...` in-process with captured output; errors come back instead of exiting. */
-export async function runModelsCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
+export async function runModelsCli(args: string[], env: NodeJS.ProcessEnv, stderrIsTTY = false): Promise<CliRun> {
   const stdout = new Capture();
-  const stderr = new Capture();
+  const stderr = Object.assign(new Capture(), { isTTY: stderrIsTTY, columns: 120 });
   const io: CliIo = { stdout, stderr, env };
   const program = new Command('h2g').exitOverride();
   program.addCommand(modelsCommand(io).exitOverride());
