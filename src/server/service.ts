@@ -39,6 +39,9 @@ export interface ServiceContext {
   log: Logger;
 }
 
+/** How long a half-close waits for a possible cancel before it counts as hanging up. */
+const END_GRACE_MS = 250;
+
 let jobCounter = 0;
 const nextJobId = (): string => `${process.pid}-${++jobCounter}`;
 
@@ -144,8 +147,14 @@ function handleSegmentPixels(
     }
   });
   call.on('end', () => {
-    if (!source) finish(new RequestError(status.INVALID_ARGUMENT, 'the stream ended before a `start` message'));
-    else source.clientEnded();
+    // A cancelled call ends its read side first and hears 'cancelled' only later (after more
+    // network events): look again a moment later, so a cancel is not taken for a client that hung up
+    // mid-protocol (which would be logged as INVALID_ARGUMENT instead of CANCELLED).
+    setTimeout(() => {
+      if (call.cancelled || cancel.signal.aborted) return;
+      if (!source) finish(new RequestError(status.INVALID_ARGUMENT, 'the stream ended before a `start` message'));
+      else source.clientEnded();
+    }, END_GRACE_MS).unref();
   });
 }
 

@@ -76,11 +76,9 @@ export class JobRunner {
     const job: ActiveJob = { controller, done: Promise.resolve() };
     job.done = this.execute(req, controller.signal)
       .catch((err: unknown) => {
-        // However the pipeline words a cancellation, report why the job was stopped (client or shutdown).
-        const cancelled = err instanceof CancelledError || (err instanceof Error && err.name === 'AbortError');
-        throw controller.signal.aborted && (cancelled || err === controller.signal.reason)
-          ? controller.signal.reason
-          : err;
+        // A stopped job fails in whatever way its reads or the pipeline noticed first; report why it
+        // was stopped (the client cancelled, a protocol error, shutdown) instead.
+        throw controller.signal.aborted ? controller.signal.reason : err;
       })
       .finally(() => {
         this.active.delete(job);
