@@ -10,6 +10,7 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -168,6 +169,30 @@ class SidecarFailureTest {
 				assertEquals(Reason.NOT_FOUND, e.reason(), e.getMessage());
 				assertTrue(e.getMessage().contains("no-such-slide.svs"), e.getMessage());
 			}
+		}
+	}
+
+	@Test
+	void aSlideOutsideTheAllowedFoldersIsSentAsPixelsInstead() throws Exception {
+		Path elsewhere = Files.createDirectories(TestEnvironment.workDir().resolve("allowed-root"));
+		try (LaunchedSidecarConnection sidecar = launch("--allow-root", elsewhere.toString())) {
+			ImageInput input = new ImageInput(pngPixels, TestEnvironment.slide(), FrameOffset.NONE);
+			SidecarException refused = assertThrows(SidecarException.class,
+					() -> H2GNet.builder().connection(sidecar).source(SourceMode.SLIDE_FILE).build().run(input, null));
+			assertEquals(Reason.PERMISSION_DENIED, refused.reason(), refused.getMessage());
+			assertTrue(refused.getMessage().contains("--allow-root"), refused.getMessage());
+
+			List<String> notes = new CopyOnWriteArrayList<>();
+			SegmentListener listener = new SegmentListener() {
+				@Override
+				public void onMessage(String message) {
+					notes.add(message);
+				}
+			};
+			SegmentationOutcome auto = H2GNet.builder().connection(sidecar).listener(listener).build().run(input, null);
+			assertFalse(auto.bySlidePath(), "AUTO fell back to sending pixels");
+			assertFalse(auto.regions().isEmpty());
+			assertTrue(notes.stream().anyMatch(n -> n.contains("QuPath sends the pixels instead")), notes.toString());
 		}
 	}
 
