@@ -127,7 +127,13 @@ function handleSegmentPixels(
         );
         ctx.runner
           .run({
-            open: async () => opened,
+            open: async (jobSignal) => {
+              // Stopping the job (cancel, shutdown) must not wait for answers that may never come.
+              const stop = (): void => opened.fail(jobSignal.reason as Error);
+              if (jobSignal.aborted) stop();
+              else jobSignal.addEventListener('abort', stop, { once: true });
+              return opened;
+            },
             modelSet: m.start.modelSet,
             options: m.start.options,
             emit: (event) => out.write({ message: { $case: 'event', event } }),

@@ -31,8 +31,11 @@ export type SegmentFn = (
 ) => Promise<SegmentationResult>;
 
 export interface JobRequest {
-  /** Opens the pixels; called only once the job has a slot. */
-  open: () => Promise<SlideSource>;
+  /**
+   * Opens the pixels; called only once the job has a slot. `signal` aborts when the job is stopped:
+   * a source whose reads can wait indefinitely (a client's pixels) must then fail them.
+   */
+  open: (signal: AbortSignal) => Promise<SlideSource>;
   modelSet: string;
   options: ProtoOptions | undefined;
   /** Sends one event to the client (progress, patches, finally the result). */
@@ -101,7 +104,7 @@ export class JobRunner {
     const started = performance.now();
     try {
       req.emit(progressEvent({ stage: 'opening' }));
-      source = await req.open();
+      source = await req.open(signal);
       signal.throwIfAborted();
       let lastStage = 'opening';
       const result = await this.segment(source, models, partial, {
