@@ -84,9 +84,11 @@ export function tissueFractions(
       const y0 = Math.round(rect.y * fy);
       const y1 = Math.max(y0 + 1, Math.round((rect.y + rect.size) * fy));
       let set = 0;
-      for (let y = y0; y < Math.min(y1, mask.height); y++) {
+      const yEnd = Math.min(y1, mask.height);
+      const xEnd = Math.min(x1, mask.width);
+      for (let y = y0; y < yEnd; y++) {
         const row = y * mask.width;
-        for (let x = x0; x < Math.min(x1, mask.width); x++) if (mask.data[row + x] !== 0) set++;
+        for (let x = x0; x < xEnd; x++) if (mask.data[row + x] !== 0) set++;
       }
       out[r * grid.cols + c] = set / ((x1 - x0) * (y1 - y0));
     }

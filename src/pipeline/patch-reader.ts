@@ -91,6 +91,16 @@ async function readResampled(
   const level = source.levels[grid.readLevel]!;
   const maxU = Math.min(w, level.width - u0) - 1;
   const maxV = Math.min(h, level.height - v0) - 1;
+  // Sample positions depend on x alone: compute them once per patch, outside the pixel loop.
+  const xa = new Int32Array(p);
+  const xb = new Int32Array(p);
+  const wx = new Float64Array(p);
+  for (let x = 0; x < p; x++) {
+    const fu = Math.min(Math.max(originU + (x + 0.5) * f - 0.5 - u0, 0), maxU);
+    xa[x] = Math.floor(fu);
+    xb[x] = Math.min(xa[x]! + 1, w - 1);
+    wx[x] = fu - xa[x]!;
+  }
   for (let y = 0; y < p; y++) {
     const fv = Math.min(Math.max(originV + (y + 0.5) * f - 0.5 - v0, 0), maxV);
     const ya = Math.floor(fv);
@@ -102,17 +112,18 @@ async function readResampled(
         out[o] = out[o + 1] = out[o + 2] = WHITE;
         continue;
       }
-      const fu = Math.min(Math.max(originU + (x + 0.5) * f - 0.5 - u0, 0), maxU);
-      const xa = Math.floor(fu);
-      const xb = Math.min(xa + 1, w - 1);
-      const wx = fu - xa;
+      const a0 = (ya * w + xa[x]!) * 3;
+      const b0 = (ya * w + xb[x]!) * 3;
+      const d0 = (yb * w + xa[x]!) * 3;
+      const e0 = (yb * w + xb[x]!) * 3;
+      const fx = wx[x]!;
       for (let c = 0; c < 3; c++) {
-        const a = data[(ya * w + xa) * 3 + c]!;
-        const b = data[(ya * w + xb) * 3 + c]!;
-        const d = data[(yb * w + xa) * 3 + c]!;
-        const e = data[(yb * w + xb) * 3 + c]!;
-        const top = a + (b - a) * wx;
-        const bottom = d + (e - d) * wx;
+        const a = data[a0 + c]!;
+        const b = data[b0 + c]!;
+        const d = data[d0 + c]!;
+        const e = data[e0 + c]!;
+        const top = a + (b - a) * fx;
+        const bottom = d + (e - d) * fx;
         out[o + c] = (top + (bottom - top) * wy) / 255;
       }
     }
