@@ -50,6 +50,19 @@ public class H2GNetExtension implements QuPathExtension {
 		logger.info("H2G-Net extension installed");
 	}
 
+	/**
+	 * QuPath 0.7 calls this when it runs scripts without a GUI ({@code QuPath script ...}); 0.6 never
+	 * does (hence no {@code @Override}). Scripts then use the sidecar from the saved preferences too.
+	 */
+	public void installHeadless() {
+		try {
+			H2GNetPreferences prefs = new H2GNetPreferences();
+			SharedConnections.setDefaultSettings(prefs::sidecarSettings);
+		} catch (RuntimeException | LinkageError e) {
+			logger.warn("H2G-Net: preferences unavailable without the GUI ({}); scripts must pass .launchCommand(...) or .address(...)", e.toString());
+		}
+	}
+
 	/** A launched sidecar whose command was edited is stopped; the next job starts the new one. */
 	private static void stopOldSidecarWhenSettingsChange(H2GNetPreferences prefs) {
 		SidecarSettings[] current = { prefs.sidecarSettings() };

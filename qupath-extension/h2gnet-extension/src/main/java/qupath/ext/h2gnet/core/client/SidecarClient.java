@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
@@ -115,6 +116,9 @@ public final class SidecarClient implements AutoCloseable {
 			return blockingStub.withDeadlineAfter(options.infoDeadline().toMillis(), TimeUnit.MILLISECONDS)
 					.getInfo(GetInfoRequest.getDefaultInstance());
 		} catch (StatusRuntimeException e) {
+			if (e.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED)
+				throw new SidecarException(Reason.UNREACHABLE, "The H2G-Net sidecar at " + address + " did not answer within "
+						+ options.infoDeadline().toSeconds() + " s. Check the address (and any firewall) in Edit > Preferences > H2G-Net.");
 			throw GrpcErrors.toException(e.getStatus(), address, false);
 		}
 	}
