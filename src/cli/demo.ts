@@ -76,6 +76,7 @@ function markDemo(fc: FeatureCollection, modelDirectory: string, slide: string):
     meta['h2gnet.warning'] = DEMO_WARNING;
   }
   const metadata = {
+    ...(fc as { metadata?: Record<string, string> }).metadata,
     'h2gnet.demo_weights': 'true',
     'h2gnet.warning': DEMO_WARNING,
     'h2gnet.model_directory': modelDirectory,

@@ -14,5 +14,6 @@ export function reportAndExit(err: unknown, verbose: boolean): never {
   const e = err instanceof Error ? err : new Error(String(err));
   process.stderr.write(`h2g: error: ${e.message}\n`);
   if (verbose && e.stack) process.stderr.write(`${e.stack}\n`);
-  process.exit(err instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE);
+  const usage = err instanceof UsageError || (err as { code?: unknown }).code === 'INVALID_OPTION';
+  process.exit(usage ? EXIT_USAGE : EXIT_FAILURE);
 }

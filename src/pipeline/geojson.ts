@@ -38,10 +38,10 @@ export function provenanceMetadata(p: Provenance): Record<string, string> {
   return meta;
 }
 
-export function polygonsToFeatureCollection(
-  polygons: PolygonRings[],
-  provenance: Provenance,
-): FeatureCollection<Polygon> {
+/** A FeatureCollection with provenance as a GeoJSON foreign member, so even an empty result says what made it. */
+export type TumourCollection = FeatureCollection<Polygon> & { metadata: Record<string, string> };
+
+export function polygonsToFeatureCollection(polygons: PolygonRings[], provenance: Provenance): TumourCollection {
   const metadata = provenanceMetadata(provenance);
   const umPerPx2 = provenance.mpp.x * provenance.mpp.y;
   const features: Feature<Polygon>[] = polygons.map((rings) => ({
@@ -54,5 +54,5 @@ export function polygonsToFeatureCollection(
       metadata,
     },
   }));
-  return { type: 'FeatureCollection', features };
+  return { type: 'FeatureCollection', metadata, features } as TumourCollection;
 }
