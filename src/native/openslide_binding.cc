@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -77,13 +78,15 @@ Napi::Error CodedError(Napi::Env env, const std::string& code, const std::string
   return err;
 }
 
-// Converts premultiplied ARGB to RGB in place of a new buffer. Integer rule as openslide-python's
-// _convert.c (255 * c / a, truncating), so results are byte-identical to OpenSlide's own tools.
-void ArgbToRgb(const uint32_t* src, uint8_t* dst, size_t count) {
+// Converts premultiplied ARGB to packed RGB in place (3i+2 < 4i+4, so each pixel is read before any
+// write reaches it). Integer rule as openslide-python's _convert.c (255 * c / a, truncating), so
+// results are byte-identical to OpenSlide's Python binding.
+void ArgbToRgbInPlace(uint8_t* buf, size_t count) {
   for (size_t i = 0; i < count; ++i) {
-    const uint32_t p = src[i];
+    uint32_t p;
+    std::memcpy(&p, buf + i * 4, 4);
     const uint32_t a = p >> 24;
-    uint8_t* o = dst + i * 3;
+    uint8_t* o = buf + i * 3;
     if (a == 255) {
       o[0] = (p >> 16) & 0xff;
       o[1] = (p >> 8) & 0xff;
@@ -273,15 +276,11 @@ class PixelWorker : public Napi::AsyncWorker {
       SetError(std::string("the slide's pixel data cannot be decoded (corrupt file?): ") + err);
       return;
     }
+    // One allocation per read: convert in place, then give the unused quarter back.
     const size_t count = static_cast<size_t>(width_) * static_cast<size_t>(height_);
-    rgb_ = static_cast<uint8_t*>(std::malloc(count * 3 + 1));
-    if (rgb_ == nullptr) {
-      code_ = "OUT_OF_MEMORY";
-      SetError("cannot allocate the RGB buffer");
-      return;
-    }
-    ArgbToRgb(argb_.data(), rgb_, count);
-    std::vector<uint32_t>().swap(argb_);
+    ArgbToRgbInPlace(buf_, count);
+    void* shrunk = std::realloc(buf_, count * 3);
+    if (shrunk != nullptr) buf_ = static_cast<uint8_t*>(shrunk);
   }
 
   void OnOK() override {
@@ -290,8 +289,8 @@ class PixelWorker : public Napi::AsyncWorker {
     Napi::Object result = Napi::Object::New(env);
     result.Set("width", Napi::Number::New(env, static_cast<double>(width_)));
     result.Set("height", Napi::Number::New(env, static_cast<double>(height_)));
-    result.Set("data", Napi::Buffer<uint8_t>::New(env, rgb_, bytes, FreeBuffer));
-    rgb_ = nullptr;
+    result.Set("data", Napi::Buffer<uint8_t>::New(env, buf_, bytes, FreeBuffer));
+    buf_ = nullptr;
     deferred_.Resolve(result);
   }
 
@@ -300,30 +299,30 @@ class PixelWorker : public Napi::AsyncWorker {
   }
 
   ~PixelWorker() override {
-    std::free(rgb_);
+    std::free(buf_);
     state_->Release();
   }
 
  protected:
-  // Fills argb_, width_ and height_; returns false after SetError.
+  // Fills buf_ (as ARGB), width_ and height_; returns false after SetError.
   virtual bool Read(openslide_t* osr) = 0;
+  // Not zero-filled: OpenSlide writes (or clears) every pixel itself.
   bool Allocate() {
-    try {
-      argb_.resize(static_cast<size_t>(width_) * static_cast<size_t>(height_));
-    } catch (const std::bad_alloc&) {
+    buf_ = static_cast<uint8_t*>(std::malloc(static_cast<size_t>(width_) * static_cast<size_t>(height_) * 4));
+    if (buf_ == nullptr) {
       code_ = "OUT_OF_MEMORY";
       SetError("cannot allocate the region buffer");
       return false;
     }
     return true;
   }
+  uint32_t* argb() { return reinterpret_cast<uint32_t*>(buf_); }
 
   std::shared_ptr<SlideState> state_;
   openslide_t* osr_;
   Napi::Promise::Deferred deferred_;
   std::string code_ = "READ_FAILED";
-  std::vector<uint32_t> argb_;
-  uint8_t* rgb_ = nullptr;
+  uint8_t* buf_ = nullptr;
   int64_t width_ = 0;
   int64_t height_ = 0;
 };
@@ -340,7 +339,7 @@ class RegionWorker : public PixelWorker {
  protected:
   bool Read(openslide_t* osr) override {
     if (!Allocate()) return false;
-    openslide_read_region(osr, argb_.data(), x_, y_, level_, width_, height_);
+    openslide_read_region(osr, argb(), x_, y_, level_, width_, height_);
     return true;
   }
 
@@ -368,7 +367,7 @@ class AssociatedWorker : public PixelWorker {
       return false;
     }
     if (!Allocate()) return false;
-    openslide_read_associated_image(osr, name_.c_str(), argb_.data());
+    openslide_read_associated_image(osr, name_.c_str(), argb());
     return true;
   }
 
