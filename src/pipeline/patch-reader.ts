@@ -36,21 +36,20 @@ async function readDirect(
     width: p,
     height: p,
   });
+  const data = image.data;
+  for (let i = 0; i < p * p * 3; i++) out[offset + i] = data[i]! / 255;
+  padWhite(grid, row, col, out, offset);
+}
+
+/** Pixels past the slide's right or bottom edge at the patch magnification become white. */
+function padWhite(grid: PatchGrid, row: number, col: number, out: Float32Array, offset: number): void {
+  const p = grid.patchSize;
   const validW = Math.min(p, grid.width - col * p);
   const validH = Math.min(p, grid.height - row * p);
-  const data = image.data;
+  if (validW >= p && validH >= p) return;
   for (let y = 0; y < p; y++) {
-    for (let x = 0; x < p; x++) {
-      const o = offset + (y * p + x) * 3;
-      if (x >= validW || y >= validH) {
-        out[o] = out[o + 1] = out[o + 2] = WHITE;
-        continue;
-      }
-      const s = (y * p + x) * 3;
-      out[o] = data[s]! / 255;
-      out[o + 1] = data[s + 1]! / 255;
-      out[o + 2] = data[s + 2]! / 255;
-    }
+    const from = y < validH ? validW : 0;
+    out.fill(WHITE, offset + (y * p + from) * 3, offset + (y + 1) * p * 3);
   }
 }
 
@@ -85,8 +84,6 @@ async function readResampled(
     height: h,
   });
   const data = image.data;
-  const validW = Math.min(p, grid.width - col * p);
-  const validH = Math.min(p, grid.height - row * p);
   // Clamp to the level's last pixel, not to the white beyond it (a linear sampler's clamp-to-edge).
   const level = source.levels[grid.readLevel]!;
   const maxU = Math.min(w, level.width - u0) - 1;
@@ -108,10 +105,6 @@ async function readResampled(
     const wy = fv - ya;
     for (let x = 0; x < p; x++) {
       const o = offset + (y * p + x) * 3;
-      if (x >= validW || y >= validH) {
-        out[o] = out[o + 1] = out[o + 2] = WHITE;
-        continue;
-      }
       const a0 = (ya * w + xa[x]!) * 3;
       const b0 = (ya * w + xb[x]!) * 3;
       const d0 = (yb * w + xa[x]!) * 3;
@@ -128,4 +121,5 @@ async function readResampled(
       }
     }
   }
+  padWhite(grid, row, col, out, offset);
 }

@@ -18,6 +18,10 @@ function vips(args: string[]): void {
 const TILED_PYRAMID = ['--tile', '--tile-width', '256', '--tile-height', '256', '--pyramid'];
 const JPEG = ['--compression', 'jpeg', '--Q', '85'];
 
+function jpegPyramid(src: string, out: string, xres: string, unit: 'cm' | 'inch'): void {
+  vips(['tiffsave', src, out, ...TILED_PYRAMID, ...JPEG, '--xres', xres, '--yres', xres, '--resunit', unit]);
+}
+
 function makeOnce(target: string, make: (tmp: string) => void): void {
   if (existsSync(target)) return;
   const tmp = `${target}.partial${path.extname(target)}`;
@@ -63,37 +67,9 @@ export function ensureTestSlides(): void {
   mkdirSync(TEST_DATA, { recursive: true });
   const replicated = path.join(TEST_DATA, 'replicate-2x2.v');
   makeOnce(replicated, (tmp) => vips(['replicate', CMU_SMALL, tmp, '2', '2']));
-  // 4000 px/mm = 0.25 um/px, FAST's 40x.
-  makeOnce(PYRAMID_40X, (tmp) =>
-    vips([
-      'tiffsave',
-      replicated,
-      tmp,
-      ...TILED_PYRAMID,
-      ...JPEG,
-      '--xres',
-      '4000',
-      '--yres',
-      '4000',
-      '--resunit',
-      'cm',
-    ]),
-  );
-  makeOnce(NO_MPP_TIFF, (tmp) =>
-    vips([
-      'tiffsave',
-      replicated,
-      tmp,
-      ...TILED_PYRAMID,
-      ...JPEG,
-      '--xres',
-      '0.01',
-      '--yres',
-      '0.01',
-      '--resunit',
-      'inch',
-    ]),
-  );
+  // 4000 px/mm = 0.25 um/px, FAST's 40x; 0.01 px/mm is a placeholder resolution (no pixel size).
+  makeOnce(PYRAMID_40X, (tmp) => jpegPyramid(replicated, tmp, '4000', 'cm'));
+  makeOnce(NO_MPP_TIFF, (tmp) => jpegPyramid(replicated, tmp, '0.01', 'inch'));
   makeOnce(SHAPES_TIFF, makeShapesSlide);
 }
 
