@@ -13,7 +13,8 @@
  * Options (defaults in brackets):
  *   --slide PATH            slide for every phase [../shared/data/CMU-1-Small-Region.svs]
  *   --models DIR            model directory [tiny test models generated into .cache/bench-models]
- *   --server-concurrent N   the server's --max-concurrent [2]
+ *   --server-concurrent N   the server's --max-concurrent [1, its default]
+ *   --server-threads N      the server's --threads (onnxruntime threads per call; 0 = all cores) [0]
  *   --concurrency LIST      client concurrency levels [1,2,4,8]
  *   --jobs-per-level N      jobs at each level [max(8, 2 x level)]
  *   --compare-runs N        runs of h2g segment and of Segment for the ratio, interleaved [5]
@@ -33,7 +34,8 @@ function parseArgs(argv) {
   const o = {
     slide: path.resolve(ROOT, '..', 'shared', 'data', 'CMU-1-Small-Region.svs'),
     models: null,
-    serverConcurrent: 2,
+    serverConcurrent: 1,
+    serverThreads: 0,
     concurrency: [1, 2, 4, 8],
     jobsPerLevel: null,
     compareRuns: 5,
@@ -47,6 +49,7 @@ function parseArgs(argv) {
     if (k === '--slide') o.slide = path.resolve(v);
     else if (k === '--models') o.models = path.resolve(v);
     else if (k === '--server-concurrent') o.serverConcurrent = Number(v);
+    else if (k === '--server-threads') o.serverThreads = Number(v);
     else if (k === '--concurrency') o.concurrency = v.split(',').map(Number);
     else if (k === '--jobs-per-level') o.jobsPerLevel = Number(v);
     else if (k === '--compare-runs') o.compareRuns = Number(v);
@@ -92,7 +95,7 @@ const median = (xs) =>
   );
 const round = (x, d = 3) => Number(x.toFixed(d));
 
-function startServer(models, serverConcurrent) {
+function startServer(models, serverConcurrent, serverThreads) {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -109,6 +112,8 @@ function startServer(models, serverConcurrent) {
         String(serverConcurrent),
         '--max-queue',
         '1000',
+        '--threads',
+        String(serverThreads),
       ],
       { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, H2G_LOG_LEVEL: 'warn' } },
     );
@@ -167,10 +172,11 @@ async function main() {
     slide: o.slide,
     models,
     serverConcurrent: o.serverConcurrent,
+    serverThreads: o.serverThreads,
     cpus: require('node:os').cpus().length,
   };
 
-  const { child, port } = await startServer(models, o.serverConcurrent);
+  const { child, port } = await startServer(models, o.serverConcurrent, o.serverThreads);
   const client = new SegmentationClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   let peak = 0;
   const sampler = setInterval(() => {

@@ -111,7 +111,11 @@ export function serveCommand(): Command {
         .choices(EXECUTION_PROVIDERS)
         .default(d.provider),
     )
-    .option('--threads <n>', 'onnxruntime threads per inference call; 0 = its default', String(d.threads))
+    .option(
+      '--threads <n>',
+      'onnxruntime threads per inference call; 0 = all cores, shared out between concurrent jobs',
+      String(d.threads),
+    )
     .option('--max-concurrent <n>', 'jobs running at once', String(d.maxConcurrent))
     .option('--max-queue <n>', 'jobs waiting; beyond it calls get RESOURCE_EXHAUSTED', String(d.maxQueue))
     .option(

@@ -39,13 +39,26 @@ export const DEFAULT_CONFIG: Omit<ServerConfig, 'modelsDir' | 'token' | 'tls'> =
   port: 0,
   provider: 'cpu',
   threads: 0,
-  maxConcurrent: 2,
+  // One job at a time with all cores is the fastest per job; more concurrent jobs only pay off with
+  // more cores (see effectiveThreads).
+  maxConcurrent: 1,
   maxQueue: 16,
   allowRoots: [],
   graceSeconds: 30,
   regionTimeoutSeconds: 120,
   maxMessageBytes: 16 * 1024 * 1024,
 };
+
+/**
+ * onnxruntime threads per inference call. `--threads 0` means "the machine's cores", shared out
+ * between concurrent jobs: two jobs each spinning up a pool of all cores oversubscribe the CPU and
+ * are slower together than one after the other (measured on 2 cores).
+ */
+export function effectiveThreads(config: Pick<ServerConfig, 'threads' | 'maxConcurrent'>, cores: number): number {
+  if (config.threads > 0) return config.threads;
+  if (config.maxConcurrent <= 1) return 0;
+  return Math.max(1, Math.floor(cores / config.maxConcurrent));
+}
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

@@ -2,6 +2,7 @@
  * The gRPC server: wires config, path policy, models, job queue and the two services together,
  * binds, and shuts down gracefully (health NOT_SERVING, no new jobs, grace period for running ones).
  */
+import { availableParallelism } from 'node:os';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { SegmentationService } from '../generated/h2gnet/v1/segmentation';
 import type { Logger } from '../log';
@@ -9,7 +10,7 @@ import { segmentSlide } from '../pipeline/segment';
 import { OpenSlide } from '../slide/openslide';
 import type { SlideSource } from '../slide/source';
 import { authInterceptor } from './auth';
-import { type ServerConfig, bindAddress, checkConfig } from './config';
+import { type ServerConfig, bindAddress, checkConfig, effectiveThreads } from './config';
 import { Health } from './health';
 import { JobQueue } from './jobs/queue';
 import { JobRunner, type SegmentFn } from './jobs/runner';
@@ -43,7 +44,12 @@ export class H2gServer {
     checkConfig(config);
     const policy = await PathPolicy.create(config.allowRoots);
     const models = new ModelRegistry(
-      { explicit: config.modelsDir, provider: config.provider, threads: config.threads, env: deps.env },
+      {
+        explicit: config.modelsDir,
+        provider: config.provider,
+        threads: effectiveThreads(config, availableParallelism()),
+        env: deps.env,
+      },
       log,
     );
     const queue = new JobQueue({ maxConcurrent: config.maxConcurrent, maxQueue: config.maxQueue });

@@ -5,7 +5,14 @@ import { status } from '@grpc/grpc-js';
 import type { RegionRequest } from '../../src/generated/h2gnet/v1/segmentation';
 import { CancelledError } from '../../src/pipeline/errors';
 import { MIN_TOKEN_LENGTH, bearerMatches, readTokenFile } from '../../src/server/auth';
-import { ConfigError, DEFAULT_CONFIG, type ServerConfig, checkConfig, isLoopbackHost } from '../../src/server/config';
+import {
+  ConfigError,
+  DEFAULT_CONFIG,
+  type ServerConfig,
+  checkConfig,
+  effectiveThreads,
+  isLoopbackHost,
+} from '../../src/server/config';
 import { QueueFullError, RequestError, ShuttingDownError, toGrpcStatus } from '../../src/server/errors';
 import { JobQueue } from '../../src/server/jobs/queue';
 import { PathPolicy } from '../../src/server/paths';
@@ -127,6 +134,13 @@ describe('config safety rules', () => {
     expect(() =>
       checkConfig({ ...base, host: '0.0.0.0', token: 't'.repeat(16), tls, allowRoots: ['/'] }),
     ).not.toThrow();
+  });
+
+  test('--threads 0 shares the cores out between concurrent jobs; an explicit value is kept', () => {
+    expect(effectiveThreads({ threads: 0, maxConcurrent: 1 }, 8)).toBe(0);
+    expect(effectiveThreads({ threads: 0, maxConcurrent: 2 }, 8)).toBe(4);
+    expect(effectiveThreads({ threads: 0, maxConcurrent: 3 }, 2)).toBe(1);
+    expect(effectiveThreads({ threads: 3, maxConcurrent: 2 }, 8)).toBe(3);
   });
 
   test('limits are range-checked', () => {
