@@ -1,7 +1,7 @@
 /**
  * `h2g serve` as a child process (node bin/h2g.js serve), for the end-to-end tests. Besides being the
- * real thing, it runs the pipeline at full speed: inside jest's vm sandbox every global lookup
- * (Math.max in a pixel loop...) goes through an interceptor and the pipeline runs 30-50x slower.
+ * real thing, it runs the pipeline at plain node speed: inside jest's vm sandbox every global lookup
+ * goes through an interceptor (Math.max in a per-pixel loop once made the pipeline 30-80x slower).
  * dist/ is rebuilt first when any src/ file is newer than it (one worker builds, the other waits).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
