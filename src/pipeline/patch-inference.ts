@@ -28,10 +28,14 @@ interface ReadBatch {
   tensor: Float32Array;
 }
 
-async function readBatch(req: PatchInferenceRequest, cells: readonly number[]): Promise<ReadBatch> {
+async function readBatch(
+  req: PatchInferenceRequest,
+  cells: readonly number[],
+  buffer: Float32Array,
+): Promise<ReadBatch> {
   const p = req.grid.patchSize;
   const stride = p * p * 3;
-  const tensor = new Float32Array(cells.length * stride);
+  const tensor = buffer.subarray(0, cells.length * stride);
   await Promise.all(
     cells.map((cell, i) =>
       readPatchInto(req.source, req.grid, Math.floor(cell / req.grid.cols), cell % req.grid.cols, tensor, i * stride),
@@ -50,13 +54,17 @@ export async function inferPatches(req: PatchInferenceRequest): Promise<Float32A
   const batches: number[][] = [];
   for (let i = 0; i < req.cells.length; i += req.batchSize) batches.push(req.cells.slice(i, i + req.batchSize));
   const p = req.grid.patchSize;
-  let next: Promise<ReadBatch> | null = batches.length > 0 ? readBatch(req, batches[0]!) : null;
+  // Two batch tensors, reused: one is being inferred while the next is read into the other. A fresh
+  // 12 MiB tensor per batch (at batch 16) left garbage for the GC and page faults for the kernel.
+  const size = Math.min(req.batchSize, req.cells.length) * p * p * 3;
+  const buffers = [new Float32Array(size), new Float32Array(size)];
+  let next: Promise<ReadBatch> | null = batches.length > 0 ? readBatch(req, batches[0]!, buffers[0]!) : null;
   let done = 0;
   try {
     for (let k = 0; k < batches.length; k++) {
       throwIfAborted(req.signal);
       const current = await next!;
-      next = k + 1 < batches.length ? readBatch(req, batches[k + 1]!) : null;
+      next = k + 1 < batches.length ? readBatch(req, batches[k + 1]!, buffers[(k + 1) % 2]!) : null;
       const input = new ort.Tensor('float32', current.tensor, [current.cells.length, p, p, 3]);
       const outputs = await req.model.session.run({ [req.model.binding.input]: input });
       const scores = outputs[req.model.binding.output]!.data as Float32Array;

@@ -36,9 +36,17 @@ async function readDirect(
     width: p,
     height: p,
   });
-  const data = image.data;
-  for (let i = 0; i < p * p * 3; i++) out[offset + i] = data[i]! / 255;
+  toUnit(image.data, p * p * 3, out, offset);
   padWhite(grid, row, col, out, offset);
+}
+
+/**
+ * Bytes -> 0..1 floats. A plain function rather than a loop inside the async reader: V8 runs this loop
+ * about twice as fast there (measured in the pipeline: ~1.1 -> ~0.55 ms per 256 x 256 patch), and it
+ * runs on the main thread between inference calls, which onnxruntime-node blocks while it infers.
+ */
+function toUnit(data: Uint8Array, n: number, out: Float32Array, offset: number): void {
+  for (let i = 0; i < n; i++) out[offset + i] = data[i]! / 255;
 }
 
 /** Pixels past the slide's right or bottom edge at the patch magnification become white. */
