@@ -9,6 +9,8 @@
 #include <napi.h>
 #include <openslide.h>
 
+#include "slide_state.h"
+
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -20,85 +22,16 @@
 
 namespace {
 
+using h2g::ArgbToRgbInPlace;
+using h2g::SlideState;
+
 // Largest region one read may return; larger requests are almost certainly a bug in the caller.
 constexpr int64_t kMaxRegionPixels = int64_t(1) << 28;
-
-class SlideState {
- public:
-  explicit SlideState(openslide_t* osr) : osr_(osr) {}
-  ~SlideState() { CloseNow(); }
-
-  // Returns the handle and counts one more user, or nullptr once the slide is closed.
-  openslide_t* Acquire() {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (closed_ || osr_ == nullptr) return nullptr;
-    ++inflight_;
-    return osr_;
-  }
-
-  void Release() {
-    std::lock_guard<std::mutex> lock(mu_);
-    --inflight_;
-    if (closed_ && inflight_ == 0) CloseLocked();
-  }
-
-  void Close() {
-    std::lock_guard<std::mutex> lock(mu_);
-    closed_ = true;
-    if (inflight_ == 0) CloseLocked();
-  }
-
-  bool closed() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return closed_;
-  }
-
- private:
-  void CloseNow() {
-    std::lock_guard<std::mutex> lock(mu_);
-    closed_ = true;
-    CloseLocked();
-  }
-  void CloseLocked() {
-    if (osr_ != nullptr) {
-      openslide_close(osr_);
-      osr_ = nullptr;
-    }
-  }
-
-  std::mutex mu_;
-  openslide_t* osr_;
-  int inflight_ = 0;
-  bool closed_ = false;
-};
 
 Napi::Error CodedError(Napi::Env env, const std::string& code, const std::string& message) {
   Napi::Error err = Napi::Error::New(env, message);
   err.Set("code", Napi::String::New(env, code));
   return err;
-}
-
-// Converts premultiplied ARGB to packed RGB in place (3i+2 < 4i+4, so each pixel is read before any
-// write reaches it). Integer rule as openslide-python's _convert.c (255 * c / a, truncating), so
-// results are byte-identical to OpenSlide's Python binding.
-void ArgbToRgbInPlace(uint8_t* buf, size_t count) {
-  for (size_t i = 0; i < count; ++i) {
-    uint32_t p;
-    std::memcpy(&p, buf + i * 4, 4);
-    const uint32_t a = p >> 24;
-    uint8_t* o = buf + i * 3;
-    if (a == 255) {
-      o[0] = (p >> 16) & 0xff;
-      o[1] = (p >> 8) & 0xff;
-      o[2] = p & 0xff;
-    } else if (a == 0) {
-      o[0] = o[1] = o[2] = 255;
-    } else {
-      o[0] = static_cast<uint8_t>(255 * ((p >> 16) & 0xff) / a);
-      o[1] = static_cast<uint8_t>(255 * ((p >> 8) & 0xff) / a);
-      o[2] = static_cast<uint8_t>(255 * (p & 0xff) / a);
-    }
-  }
 }
 
 void FreeBuffer(Napi::Env, uint8_t* data) { std::free(data); }

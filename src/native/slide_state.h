@@ -1,0 +1,87 @@
+// Thread-safe lifetime of one OpenSlide handle, and the pixel conversion, shared by the addon's
+// workers (openslide_binding.cc). Header-only: the addon is one translation unit.
+#pragma once
+
+#include <openslide.h>
+
+#include <cstdint>
+#include <cstring>
+#include <mutex>
+
+namespace h2g {
+
+// close() may come while reads are in flight: the handle is reference-counted and the real
+// openslide_close() happens when the last user releases it.
+class SlideState {
+ public:
+  explicit SlideState(openslide_t* osr) : osr_(osr) {}
+  ~SlideState() { CloseNow(); }
+
+  // Returns the handle and counts one more user, or nullptr once the slide is closed.
+  openslide_t* Acquire() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_ || osr_ == nullptr) return nullptr;
+    ++inflight_;
+    return osr_;
+  }
+
+  void Release() {
+    std::lock_guard<std::mutex> lock(mu_);
+    --inflight_;
+    if (closed_ && inflight_ == 0) CloseLocked();
+  }
+
+  void Close() {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+    if (inflight_ == 0) CloseLocked();
+  }
+
+  bool closed() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return closed_;
+  }
+
+ private:
+  void CloseNow() {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+    CloseLocked();
+  }
+  void CloseLocked() {
+    if (osr_ != nullptr) {
+      openslide_close(osr_);
+      osr_ = nullptr;
+    }
+  }
+
+  std::mutex mu_;
+  openslide_t* osr_;
+  int inflight_ = 0;
+  bool closed_ = false;
+};
+
+// Converts premultiplied ARGB to packed RGB in place (3i+2 < 4i+4, so each pixel is read before any
+// write reaches it). Integer rule as openslide-python's _convert.c (255 * c / a, truncating), so
+// results are byte-identical to OpenSlide's Python binding.
+void ArgbToRgbInPlace(uint8_t* buf, size_t count) {
+  for (size_t i = 0; i < count; ++i) {
+    uint32_t p;
+    std::memcpy(&p, buf + i * 4, 4);
+    const uint32_t a = p >> 24;
+    uint8_t* o = buf + i * 3;
+    if (a == 255) {
+      o[0] = (p >> 16) & 0xff;
+      o[1] = (p >> 8) & 0xff;
+      o[2] = p & 0xff;
+    } else if (a == 0) {
+      o[0] = o[1] = o[2] = 255;
+    } else {
+      o[0] = static_cast<uint8_t>(255 * ((p >> 16) & 0xff) / a);
+      o[1] = static_cast<uint8_t>(255 * ((p >> 8) & 0xff) / a);
+      o[2] = static_cast<uint8_t>(255 * (p & 0xff) / a);
+    }
+  }
+}
+
+}  // namespace h2g
