@@ -61,3 +61,12 @@ LEAKS=$(grep -E '^(io/grpc|io/netty|io/perfmark|com/google/(protobuf|common|thir
 CLASS_MAJOR=$("$JDK/bin/javap" -v -cp "$JAR" qupath.ext.h2gnet.ui.H2GNetExtension | sed -n 's/^ *major version: //p')
 [[ "$CLASS_MAJOR" == 65 ]] || die "expected Java 21 bytecode (class major 65), got $CLASS_MAJOR"
 echo "== QuPath extension: OK ($(du -h "$JAR" | cut -f1) jar, Java 21 bytecode)"
+
+# Maven runs quietly (-q): state the JUnit counts from the Surefire/Failsafe reports in the plain form CI reads.
+REPORTS=(qupath-extension/h2gnet-extension/target/{surefire,failsafe}-reports/TEST-*.xml)
+awk 'match($0, /<testsuite [^>]*>/) {
+       head = substr($0, RSTART, RLENGTH)
+       for (k = 1; k <= 4; k++) { split("tests failures errors skipped", names, " "); n = names[k]
+         if (match(head, n "=\"[0-9]+\"")) { v = substr(head, RSTART + length(n) + 2); sum[n] += v + 0 } }
+     }
+     END { printf "junit: %d passed, %d failed, %d skipped\n", sum["tests"] - sum["failures"] - sum["errors"] - sum["skipped"], sum["failures"] + sum["errors"], sum["skipped"] }' "${REPORTS[@]}"
