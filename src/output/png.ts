@@ -3,27 +3,20 @@ import { PNG } from 'pngjs';
 import type { BinaryMask } from '../pipeline/types';
 import type { RgbImage } from '../slide/source';
 
+const GREY = 0;
+const RGB = 2;
+
+function encode(width: number, height: number, data: Uint8Array, colorType: typeof GREY | typeof RGB): Buffer {
+  const png = new PNG({ width, height, colorType, inputColorType: colorType, bitDepth: 8, inputHasAlpha: false });
+  png.data = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return PNG.sync.write(png, { colorType, inputColorType: colorType, inputHasAlpha: false });
+}
+
+/** 8-bit greyscale, 255 = set. */
 export function encodeMaskPng(mask: BinaryMask): Buffer {
-  const png = new PNG({
-    width: mask.width,
-    height: mask.height,
-    colorType: 0,
-    inputColorType: 0,
-    bitDepth: 8,
-    inputHasAlpha: false,
-  });
-  png.data = Buffer.from(mask.data.buffer, mask.data.byteOffset, mask.data.byteLength);
-  return PNG.sync.write(png, { colorType: 0, inputColorType: 0, inputHasAlpha: false });
+  return encode(mask.width, mask.height, mask.data, GREY);
 }
 
 export function encodeRgbPng(image: RgbImage): Buffer {
-  const png = new PNG({
-    width: image.width,
-    height: image.height,
-    colorType: 2,
-    inputColorType: 2,
-    inputHasAlpha: false,
-  });
-  png.data = Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength);
-  return PNG.sync.write(png, { colorType: 2, inputColorType: 2, inputHasAlpha: false });
+  return encode(image.width, image.height, image.data, RGB);
 }

@@ -48,9 +48,11 @@ function simplifyRing(ring: Position[]): Position[] | null {
  * covers the whole slide, stretched (mask pixel i spans [i, i+1) * level0Size / maskSize).
  */
 export function maskToPolygons(mask: BinaryMask, level0Width: number, level0Height: number): PolygonRings[] {
-  const values = new Float64Array(mask.data.length);
-  for (let i = 0; i < values.length; i++) values[i] = mask.data[i]! !== 0 ? 1 : 0;
-  const [multi] = contours().size([mask.width, mask.height]).smooth(false).thresholds([0.5])(Array.from(values));
+  // Without smoothing, d3-contour only compares values with the threshold and indexes any array-like:
+  // the 0/255 mask is traced as it is, without copies.
+  const [multi] = contours().size([mask.width, mask.height]).smooth(false).thresholds([128])(
+    mask.data as unknown as number[],
+  );
   const sx = level0Width / mask.width;
   const sy = level0Height / mask.height;
   const polygons: PolygonRings[] = [];

@@ -2,21 +2,15 @@
  * Translation between the wire types (generated from proto/) and the pipeline's types. Proto3 has
  * no "unset" for scalars, so 0 means "the default" for every numeric option.
  */
-import { PNG } from 'pngjs';
 import type {
   Progress,
   SegmentOptions as ProtoOptions,
   SegmentEvent,
   SegmentResult,
 } from '../generated/h2gnet/v1/segmentation';
+import { encodeMaskPng } from '../output/png';
 import { parseRoi } from '../pipeline/options';
-import type {
-  BinaryMask,
-  PatchScoresEvent,
-  ProgressEvent,
-  SegmentationResult,
-  SegmentOptions,
-} from '../pipeline/types';
+import type { PatchScoresEvent, ProgressEvent, SegmentationResult, SegmentOptions } from '../pipeline/types';
 
 /** What to send back besides the polygons. */
 export interface ResultExtras {
@@ -67,19 +61,6 @@ export function fromPatchScores(e: PatchScoresEvent): SegmentEvent {
   return { event: { $case: 'patches', patches: { ...e } } };
 }
 
-/** 8-bit greyscale PNG, 255 = tumour. */
-export function maskToPng(mask: BinaryMask): Buffer {
-  const png = new PNG({
-    width: mask.width,
-    height: mask.height,
-    colorType: 0,
-    inputColorType: 0,
-    inputHasAlpha: false,
-  });
-  png.data = Buffer.from(mask.data.buffer, mask.data.byteOffset, mask.data.byteLength);
-  return PNG.sync.write(png, { colorType: 0, inputColorType: 0, inputHasAlpha: false });
-}
-
 export function toProtoResult(result: SegmentationResult, extras: ResultExtras): SegmentResult {
   const s = result.summary;
   return {
@@ -94,7 +75,7 @@ export function toProtoResult(result: SegmentationResult, extras: ResultExtras):
       totalSeconds: s.totalSeconds,
       polygonCount: s.polygonCount,
     },
-    maskPng: extras.includeMask ? maskToPng(result.mask) : Buffer.alloc(0),
+    maskPng: extras.includeMask ? encodeMaskPng(result.mask) : Buffer.alloc(0),
     heatmap: extras.includeHeatmap
       ? {
           rows: result.heatmap.rows,
