@@ -77,7 +77,9 @@ function summarise(plan, alone, e2e) {
 function header(o, plan, loadStart, loadEnd) {
   const out = [];
   out.push('');
-  out.push(`slide      ${plan.slide.path} (${plan.slide.width} x ${plan.slide.height} px, ${plan.slide.mpp} um/px)`);
+  out.push(
+    `slide      ${plan.slide.kind}: ${plan.slide.path} (${plan.slide.width} x ${plan.slide.height} px, ${plan.slide.mpp} um/px)`,
+  );
   out.push(
     `grid       ${plan.grid.rows} x ${plan.grid.cols} = ${plan.patchesTotal} patches at 10x (read level ${plan.grid.readLevel}` +
       `${plan.grid.resample ? ', resampled' : ''}); ${plan.tissuePatches} pass the tissue threshold ${plan.tissueThreshold}` +
