@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'build/', 'node_modules/', 'src/generated/', 'qupath-extension/', 'coverage/'] },
+  { ignores: ['dist/', 'build/', 'node_modules/', 'src/generated/', 'qupath-extension/', 'coverage/', '.cache/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -9,6 +9,7 @@
 #include <napi.h>
 #include <openslide.h>
 
+#include "pixel_workers.h"
 #include "slide_state.h"
 
 #include <cstdint>
@@ -22,19 +23,11 @@
 
 namespace {
 
-using h2g::ArgbToRgbInPlace;
+using h2g::AssociatedWorker;
+using h2g::CodedError;
+using h2g::kMaxRegionPixels;
+using h2g::RegionWorker;
 using h2g::SlideState;
-
-// Largest region one read may return; larger requests are almost certainly a bug in the caller.
-constexpr int64_t kMaxRegionPixels = int64_t(1) << 28;
-
-Napi::Error CodedError(Napi::Env env, const std::string& code, const std::string& message) {
-  Napi::Error err = Napi::Error::New(env, message);
-  err.Set("code", Napi::String::New(env, code));
-  return err;
-}
-
-void FreeBuffer(Napi::Env, uint8_t* data) { std::free(data); }
 
 struct LevelInfo {
   int64_t width, height;
@@ -59,6 +52,7 @@ class Slide : public Napi::ObjectWrap<Slide> {
                                         InstanceMethod("readAssociatedImage", &Slide::ReadAssociated),
                                         InstanceMethod("close", &Slide::Close),
                                         InstanceAccessor("closed", &Slide::Closed, nullptr),
+                                        InstanceAccessor("directTileReads", &Slide::DirectTileReads, nullptr),
                                     });
     constructor = new Napi::FunctionReference(Napi::Persistent(fn));
     return fn;
@@ -88,6 +82,9 @@ class Slide : public Napi::ObjectWrap<Slide> {
     return info.Env().Undefined();
   }
   Napi::Value Closed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), state_->closed()); }
+  Napi::Value DirectTileReads(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(state_->DirectTileReads()));
+  }
 
   std::shared_ptr<SlideState> state_;
 };
@@ -96,8 +93,11 @@ Napi::FunctionReference* Slide::constructor = nullptr;
 
 class OpenWorker : public Napi::AsyncWorker {
  public:
-  OpenWorker(Napi::Env env, std::string path)
-      : Napi::AsyncWorker(env), path_(std::move(path)), deferred_(Napi::Promise::Deferred::New(env)) {}
+  OpenWorker(Napi::Env env, std::string path, bool direct_tiles)
+      : Napi::AsyncWorker(env),
+        path_(std::move(path)),
+        direct_tiles_(direct_tiles),
+        deferred_(Napi::Promise::Deferred::New(env)) {}
   Napi::Promise Promise() { return deferred_.Promise(); }
 
   void Execute() override {
@@ -146,7 +146,7 @@ class OpenWorker : public Napi::AsyncWorker {
       SetError("OpenSlide cannot read " + path_ + ": " + message);
       return;
     }
-    state_ = std::make_shared<SlideState>(osr);
+    state_ = std::make_shared<SlideState>(osr, direct_tiles_ ? h2g::TiffTiles::Open(path_, vendor, osr) : nullptr);
   }
 
   void OnOK() override {
@@ -185,127 +185,11 @@ class OpenWorker : public Napi::AsyncWorker {
 
  private:
   std::string path_;
+  bool direct_tiles_;
   Napi::Promise::Deferred deferred_;
   std::string code_ = "READ_FAILED";
   SlideMetadata meta_;
   std::shared_ptr<SlideState> state_;
-};
-
-// Shared by region and associated-image reads: owns the ARGB scratch and produces the RGB buffer.
-// The handle is acquired when the read is queued (on the JS thread), so a close() that comes after
-// the call lets it finish, and released when the worker is destroyed.
-class PixelWorker : public Napi::AsyncWorker {
- public:
-  PixelWorker(Napi::Env env, std::shared_ptr<SlideState> state, openslide_t* osr)
-      : Napi::AsyncWorker(env), state_(std::move(state)), osr_(osr), deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise Promise() { return deferred_.Promise(); }
-
-  void Execute() override {
-    if (!Read(osr_)) return;
-    const char* err = openslide_get_error(osr_);
-    if (err != nullptr) {
-      // OpenSlide's error state is sticky: every later read of this handle fails the same way.
-      code_ = "CORRUPT";
-      SetError(std::string("the slide's pixel data cannot be decoded (corrupt file?): ") + err);
-      return;
-    }
-    // One allocation per read: convert in place, then give the unused quarter back.
-    const size_t count = static_cast<size_t>(width_) * static_cast<size_t>(height_);
-    ArgbToRgbInPlace(buf_, count);
-    void* shrunk = std::realloc(buf_, count * 3);
-    if (shrunk != nullptr) buf_ = static_cast<uint8_t*>(shrunk);
-  }
-
-  void OnOK() override {
-    Napi::Env env = Env();
-    const size_t bytes = static_cast<size_t>(width_) * static_cast<size_t>(height_) * 3;
-    Napi::Object result = Napi::Object::New(env);
-    result.Set("width", Napi::Number::New(env, static_cast<double>(width_)));
-    result.Set("height", Napi::Number::New(env, static_cast<double>(height_)));
-    result.Set("data", Napi::Buffer<uint8_t>::New(env, buf_, bytes, FreeBuffer));
-    buf_ = nullptr;
-    deferred_.Resolve(result);
-  }
-
-  void OnError(const Napi::Error& e) override {
-    deferred_.Reject(CodedError(Env(), code_, e.Message()).Value());
-  }
-
-  ~PixelWorker() override {
-    std::free(buf_);
-    state_->Release();
-  }
-
- protected:
-  // Fills buf_ (as ARGB), width_ and height_; returns false after SetError.
-  virtual bool Read(openslide_t* osr) = 0;
-  // Not zero-filled: OpenSlide writes (or clears) every pixel itself.
-  bool Allocate() {
-    buf_ = static_cast<uint8_t*>(std::malloc(static_cast<size_t>(width_) * static_cast<size_t>(height_) * 4));
-    if (buf_ == nullptr) {
-      code_ = "OUT_OF_MEMORY";
-      SetError("cannot allocate the region buffer");
-      return false;
-    }
-    return true;
-  }
-  uint32_t* argb() { return reinterpret_cast<uint32_t*>(buf_); }
-
-  std::shared_ptr<SlideState> state_;
-  openslide_t* osr_;
-  Napi::Promise::Deferred deferred_;
-  std::string code_ = "READ_FAILED";
-  uint8_t* buf_ = nullptr;
-  int64_t width_ = 0;
-  int64_t height_ = 0;
-};
-
-class RegionWorker : public PixelWorker {
- public:
-  RegionWorker(Napi::Env env, std::shared_ptr<SlideState> state, openslide_t* osr, int64_t x, int64_t y,
-               int32_t level, int64_t w, int64_t h)
-      : PixelWorker(env, std::move(state), osr), x_(x), y_(y), level_(level) {
-    width_ = w;
-    height_ = h;
-  }
-
- protected:
-  bool Read(openslide_t* osr) override {
-    if (!Allocate()) return false;
-    openslide_read_region(osr, argb(), x_, y_, level_, width_, height_);
-    return true;
-  }
-
- private:
-  int64_t x_, y_;
-  int32_t level_;
-};
-
-class AssociatedWorker : public PixelWorker {
- public:
-  AssociatedWorker(Napi::Env env, std::shared_ptr<SlideState> state, openslide_t* osr, std::string name)
-      : PixelWorker(env, std::move(state), osr), name_(std::move(name)) {}
-
- protected:
-  bool Read(openslide_t* osr) override {
-    openslide_get_associated_image_dimensions(osr, name_.c_str(), &width_, &height_);
-    if (width_ <= 0 || height_ <= 0) {
-      code_ = "NOT_FOUND";
-      SetError("the slide has no associated image named '" + name_ + "'");
-      return false;
-    }
-    if (width_ * height_ > kMaxRegionPixels) {
-      code_ = "INVALID_ARGUMENT";
-      SetError("associated image '" + name_ + "' is too large");
-      return false;
-    }
-    if (!Allocate()) return false;
-    openslide_read_associated_image(osr, name_.c_str(), argb());
-    return true;
-  }
-
- private:
-  std::string name_;
 };
 
 bool IsInteger(const Napi::Value& v) {
@@ -320,9 +204,15 @@ Napi::Value RejectWith(Napi::Env env, const std::string& code, const std::string
   return deferred.Promise();
 }
 
+// readRegion(x, y, level, width, height) resolves to {width, height, data: Buffer of RGB bytes};
+// readRegion(x, y, level, width, height, target, offset) writes byte / 255 floats into the
+// Float32Array target from element offset on and resolves to undefined.
 Napi::Value Slide::ReadRegion(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() != 5) return RejectWith(env, "INVALID_ARGUMENT", "readRegion(x, y, level, width, height)");
+  const size_t argc = info.Length();
+  if (argc != 5 && argc != 7) {
+    return RejectWith(env, "INVALID_ARGUMENT", "readRegion(x, y, level, width, height[, target, offset])");
+  }
   for (size_t i = 0; i < 5; ++i) {
     if (!IsInteger(info[i])) return RejectWith(env, "INVALID_ARGUMENT", "region coordinates must be integers");
   }
@@ -338,9 +228,24 @@ Napi::Value Slide::ReadRegion(const Napi::CallbackInfo& info) {
                           " pixels)");
   }
   if (level < 0 || level > INT32_MAX) return RejectWith(env, "INVALID_ARGUMENT", "level out of range");
+  Napi::Float32Array target;
+  size_t offset = 0;
+  if (argc == 7) {
+    if (!info[5].IsTypedArray() || info[5].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+      return RejectWith(env, "INVALID_ARGUMENT", "target must be a Float32Array");
+    }
+    target = info[5].As<Napi::Float32Array>();
+    const double off = info[6].IsNumber() ? info[6].As<Napi::Number>().DoubleValue() : -1;
+    if (!IsInteger(info[6]) || off < 0 || off + static_cast<double>(w * h * 3) > static_cast<double>(target.ElementLength())) {
+      return RejectWith(env, "INVALID_ARGUMENT",
+                        "target offset must be an integer with room for width * height * 3 floats after it");
+    }
+    offset = static_cast<size_t>(off);
+  }
   openslide_t* osr = state_->Acquire();
   if (osr == nullptr) return RejectWith(env, "CLOSED", "the slide is closed");
   auto* worker = new RegionWorker(env, state_, osr, x, y, static_cast<int32_t>(level), w, h);
+  if (argc == 7) worker->SetTarget(target, offset);
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;
@@ -361,8 +266,13 @@ Napi::Value Slide::ReadAssociated(const Napi::CallbackInfo& info) {
 
 Napi::Value Open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() != 1 || !info[0].IsString()) return RejectWith(env, "INVALID_ARGUMENT", "open(path)");
-  auto* worker = new OpenWorker(env, info[0].As<Napi::String>().Utf8Value());
+  // open(path[, directTiles = true]): directTiles false reads every pixel through OpenSlide.
+  const bool bad_flag = info.Length() == 2 && !info[1].IsBoolean();
+  if (info.Length() < 1 || info.Length() > 2 || !info[0].IsString() || bad_flag) {
+    return RejectWith(env, "INVALID_ARGUMENT", "open(path[, directTiles])");
+  }
+  const bool direct_tiles = info.Length() == 1 || info[1].As<Napi::Boolean>().Value();
+  auto* worker = new OpenWorker(env, info[0].As<Napi::String>().Utf8Value(), direct_tiles);
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;

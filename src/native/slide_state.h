@@ -4,9 +4,14 @@
 
 #include <openslide.h>
 
+#include "tiff_tiles.h"
+
+#include <array>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <mutex>
+#include <utility>
 
 namespace h2g {
 
@@ -14,7 +19,7 @@ namespace h2g {
 // openslide_close() happens when the last user releases it.
 class SlideState {
  public:
-  explicit SlideState(openslide_t* osr) : osr_(osr) {}
+  SlideState(openslide_t* osr, std::unique_ptr<TiffTiles> tiles) : osr_(osr), tiles_(std::move(tiles)) {}
   ~SlideState() { CloseNow(); }
 
   // Returns the handle and counts one more user, or nullptr once the slide is closed.
@@ -37,6 +42,14 @@ class SlideState {
     if (inflight_ == 0) CloseLocked();
   }
 
+  // The direct tile path, or nullptr; valid while the caller holds an Acquire().
+  TiffTiles* tiles() { return tiles_.get(); }
+
+  uint64_t DirectTileReads() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return tiles_ ? tiles_->served() : 0;
+  }
+
   bool closed() {
     std::lock_guard<std::mutex> lock(mu_);
     return closed_;
@@ -53,10 +66,12 @@ class SlideState {
       openslide_close(osr_);
       osr_ = nullptr;
     }
+    tiles_.reset();
   }
 
   std::mutex mu_;
   openslide_t* osr_;
+  std::unique_ptr<TiffTiles> tiles_;
   int inflight_ = 0;
   bool closed_ = false;
 };
@@ -64,7 +79,7 @@ class SlideState {
 // Converts premultiplied ARGB to packed RGB in place (3i+2 < 4i+4, so each pixel is read before any
 // write reaches it). Integer rule as openslide-python's _convert.c (255 * c / a, truncating), so
 // results are byte-identical to OpenSlide's Python binding.
-void ArgbToRgbInPlace(uint8_t* buf, size_t count) {
+inline void ArgbToRgbInPlace(uint8_t* buf, size_t count) {
   for (size_t i = 0; i < count; ++i) {
     uint32_t p;
     std::memcpy(&p, buf + i * 4, 4);
@@ -82,6 +97,17 @@ void ArgbToRgbInPlace(uint8_t* buf, size_t count) {
       o[2] = static_cast<uint8_t>(255 * (p & 0xff) / a);
     }
   }
+}
+
+// Bytes to 0..1 floats, rounded exactly as JavaScript's `byte / 255` stored into a Float32Array (a
+// double division rounded to float), so a read converted here equals one converted in JavaScript.
+inline void RgbToUnit(const uint8_t* rgb, size_t count, float* out) {
+  static const auto table = [] {
+    std::array<float, 256> t{};
+    for (int i = 0; i < 256; ++i) t[i] = static_cast<float>(i / 255.0);
+    return t;
+  }();
+  for (size_t i = 0; i < count; ++i) out[i] = table[rgb[i]];
 }
 
 }  // namespace h2g

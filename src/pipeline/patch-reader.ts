@@ -29,14 +29,13 @@ async function readDirect(
 ) {
   const p = grid.patchSize;
   const rect = patchRectLevel0(grid, row, col);
-  const image = await source.readRegion({
-    level: grid.readLevel,
-    x: Math.round(rect.x),
-    y: Math.round(rect.y),
-    width: p,
-    height: p,
-  });
-  toUnit(image.data, p * p * 3, out, offset);
+  const request = { level: grid.readLevel, x: Math.round(rect.x), y: Math.round(rect.y), width: p, height: p };
+  if (source.readRegionInto) {
+    await source.readRegionInto(request, out, offset);
+  } else {
+    const image = await source.readRegion(request);
+    toUnit(image.data, p * p * 3, out, offset);
+  }
   padWhite(grid, row, col, out, offset);
 }
 

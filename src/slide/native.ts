@@ -16,9 +16,21 @@ export interface NativePixels {
 
 export interface NativeSlide {
   readRegion(x: number, y: number, level: number, width: number, height: number): Promise<NativePixels>;
+  /** Writes byte / 255 RGB floats into `target` from element `offset` on (converted on the worker thread). */
+  readRegion(
+    x: number,
+    y: number,
+    level: number,
+    width: number,
+    height: number,
+    target: Float32Array,
+    offset: number,
+  ): Promise<void>;
   readAssociatedImage(name: string): Promise<NativePixels>;
   close(): void;
   readonly closed: boolean;
+  /** Reads served by the direct TIFF tile path (src/native/tiff_tiles.h) instead of OpenSlide; 0 once closed. */
+  readonly directTileReads: number;
 }
 
 export interface NativeOpenResult {
@@ -30,7 +42,8 @@ export interface NativeOpenResult {
 }
 
 export interface NativeAddon {
-  open(path: string): Promise<NativeOpenResult>;
+  /** `directTiles` (default true): serve whole aligned JPEG tiles with libtiff (src/native/tiff_tiles.h). */
+  open(path: string, directTiles?: boolean): Promise<NativeOpenResult>;
   version(): string;
 }
 

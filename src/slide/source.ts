@@ -39,5 +39,11 @@ export interface SlideSource {
   /** Level-0 rectangle of the scanned area, when known. */
   readonly bounds: Bounds | null;
   readRegion(request: RegionRequest): Promise<RgbImage>;
+  /**
+   * Optional: the same pixels as `readRegion`, written into `target` from element `offset` on as RGB
+   * floats `byte / 255` (width * height * 3 of them). A source implements it when it can fill a batch
+   * tensor off the JavaScript thread; the pipeline converts `readRegion`'s bytes itself otherwise.
+   */
+  readRegionInto?(request: RegionRequest, target: Float32Array, offset: number): Promise<void>;
   close(): Promise<void>;
 }
