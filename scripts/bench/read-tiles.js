@@ -14,7 +14,7 @@
  *
  * Usage (after `npm run build`):
  *   node scripts/bench/read-tiles.js [--inflight 1,2,4,8] [--rounds 3] [--slide PATH]
- *        [--threadpool auto|K] [--api wrapper|native] [--verify] [--json FILE]
+ *        [--threadpool auto|K] [--api wrapper|native] [--direct-tiles on|off] [--verify] [--json FILE]
  *
  *   --threadpool  UV_THREADPOOL_SIZE of the node runs: auto = max(4, N) (Node's default of 4, raised
  *                 so that N = 8 really has 8 reads running), or a fixed K.
@@ -22,6 +22,10 @@
  *                 readRegion directly (to see what the TypeScript wrapper costs).
  *   --addon       path of another build of openslide_binding.node (implies --api native): to A/B a
  *                 change to src/native/openslide_binding.cc built elsewhere, against the same C runs.
+ *   --direct-tiles on (default): the binding serves whole aligned JPEG tiles with libtiff
+ *                 (src/native/tiff_tiles.h), so node is measured against a different decoder than
+ *                 the C loop; off: every node read goes through openslide_read_region, like the C
+ *                 loop (what "binding overhead" means).
  *   --verify      first checks that node and C produce byte-identical RGB for every tile (untimed).
  *
  * Internal mode (one node run; the parent spawns it): --worker --slide P --tiles F --inflight N
@@ -49,6 +53,7 @@ function parseArgs(argv) {
     threadpool: 'auto',
     api: 'wrapper',
     addon: null,
+    directTiles: true,
     verify: false,
     checksum: false,
     json: null,
@@ -67,7 +72,11 @@ function parseArgs(argv) {
     else if (a === '--threadpool') opts.threadpool = next();
     else if (a === '--api') opts.api = next();
     else if (a === '--addon') opts.addon = path.resolve(next());
-    else if (a === '--verify') opts.verify = true;
+    else if (a === '--direct-tiles') {
+      const v = next();
+      if (v !== 'on' && v !== 'off') throw new Error('--direct-tiles takes on or off');
+      opts.directTiles = v === 'on';
+    } else if (a === '--verify') opts.verify = true;
     else if (a === '--checksum') opts.checksum = true;
     else if (a === '--json') opts.json = path.resolve(next());
     else if (a === '--help' || a === '-h') {
@@ -135,7 +144,10 @@ async function worker(opts) {
   const { level, width, height, tiles } = readTileList(opts.tiles);
   // The typed API, or the addon behind it (private field; only to measure what the wrapper costs), or
   // another build of the addon.
-  const slide = opts.addon ? (await require(opts.addon).open(opts.slide)).slide : await OpenSlide.open(opts.slide);
+  const direct = opts.directTiles;
+  const slide = opts.addon
+    ? (await require(opts.addon).open(opts.slide, ...(direct ? [] : [false]))).slide
+    : await OpenSlide.open(opts.slide, { directTiles: direct });
   const read =
     opts.addon || opts.api === 'native'
       ? (x, y) => (opts.addon ? slide : slide.native).readRegion(x, y, level, width, height)
@@ -256,6 +268,7 @@ function runNode(opts, slide, tiles, n, checksum = false) {
   const args = [__filename, '--worker', '--slide', slide, '--tiles', tiles, '--inflight', String(n)];
   args.push('--api', opts.api);
   if (opts.addon) args.push('--addon', opts.addon);
+  args.push('--direct-tiles', opts.directTiles ? 'on' : 'off');
   if (checksum) args.push('--checksum');
   return runJson(process.execPath, args, env);
 }
@@ -339,6 +352,7 @@ async function main() {
   const f = (x, digits, width) => x.toFixed(digits).padStart(width);
   const table = [
     `\n${info.tiles} tiles per run, ${opts.rounds} round(s); medians (node/C = median of the per-round ratios)`,
+    `node reads: ${opts.directTiles ? 'direct tiles on (whole aligned JPEG tiles decoded by libtiff)' : 'direct tiles off (every read through openslide_read_region, as the C loop)'}`,
     '',
     '| N | C tiles/s | node tiles/s | node/C | C scaling | node scaling | node peak RSS | C peak RSS |',
     '|--:|----------:|-------------:|-------:|----------:|-------------:|--------------:|-----------:|',
@@ -368,7 +382,10 @@ async function main() {
     );
   }
   process.stdout.write(table.join('\n') + '\n');
-  if (opts.json) fs.writeFileSync(opts.json, JSON.stringify({ info, summary, runs }, null, 2) + '\n');
+  if (opts.json) {
+    const doc = { info: { ...info, directTiles: opts.directTiles }, summary, runs };
+    fs.writeFileSync(opts.json, JSON.stringify(doc, null, 2) + '\n');
+  }
 }
 
 main().catch((err) => {

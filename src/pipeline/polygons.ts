@@ -1,12 +1,12 @@
 /**
- * Mask -> polygons: d3-contour traces the mask's boundaries (marching squares, holes included),
- * simplify-js removes needless vertices, and coordinates are stretched back onto the slide's level 0.
- * polygon-clipping restricts the result to a region of interest.
+ * Mask -> polygons: d3-contour traces the mask's boundaries (marching squares, holes included; see
+ * contours.ts), simplify-js removes needless vertices, and coordinates are stretched back onto the
+ * slide's level 0. polygon-clipping restricts the result to a region of interest.
  */
-import { contours } from 'd3-contour';
 import type { MultiPolygon, Polygon, Position } from 'geojson';
 import polygonClipping from 'polygon-clipping';
 import simplify from 'simplify-js';
+import { traceMask } from './contours';
 import type { BinaryMask } from './types';
 
 /** Polygon rings as GeoJSON positions: the exterior ring first, then holes. */
@@ -48,15 +48,10 @@ function simplifyRing(ring: Position[]): Position[] | null {
  * covers the whole slide, stretched (mask pixel i spans [i, i+1) * level0Size / maskSize).
  */
 export function maskToPolygons(mask: BinaryMask, level0Width: number, level0Height: number): PolygonRings[] {
-  // Without smoothing, d3-contour only compares values with the threshold and indexes any array-like:
-  // the 0/255 mask is traced as it is, without copies.
-  const [multi] = contours().size([mask.width, mask.height]).smooth(false).thresholds([128])(
-    mask.data as unknown as number[],
-  );
   const sx = level0Width / mask.width;
   const sy = level0Height / mask.height;
   const polygons: PolygonRings[] = [];
-  for (const polygon of multi?.coordinates ?? []) {
+  for (const polygon of traceMask(mask)) {
     const rings: Position[][] = [];
     for (const ring of polygon) {
       const simple = simplifyRing(ring);
