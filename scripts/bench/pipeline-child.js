@@ -96,27 +96,36 @@ async function childAlone(cfg) {
 
 /** A SlideSource that counts reads and the time they take (pipeline-side instrumentation). */
 function countingSource(slide) {
-  const stats = { reads: 0, readMs: 0, maxInFlight: 0 };
+  const stats = { reads: 0, readMs: 0, maxInFlight: 0, into: 0 };
   let inFlight = 0;
+  const counted = async (read) => {
+    const t0 = performance.now();
+    inFlight++;
+    if (inFlight > stats.maxInFlight) stats.maxInFlight = inFlight;
+    try {
+      return await read();
+    } finally {
+      inFlight--;
+      stats.reads++;
+      stats.readMs += performance.now() - t0;
+    }
+  };
   const source = {
     description: slide.description,
     levels: slide.levels,
     pixelSize: slide.pixelSize,
     bounds: slide.bounds,
     close: () => slide.close(),
-    readRegion: async (req) => {
-      const t0 = performance.now();
-      inFlight++;
-      if (inFlight > stats.maxInFlight) stats.maxInFlight = inFlight;
-      try {
-        return await slide.readRegion(req);
-      } finally {
-        inFlight--;
-        stats.reads++;
-        stats.readMs += performance.now() - t0;
-      }
-    },
+    readRegion: (req) => counted(() => slide.readRegion(req)),
   };
+  // The pipeline converts pixels to floats natively when the source offers readRegionInto: forward it
+  // when this build's OpenSlide has it (an older build compared with --compare may not).
+  if (typeof slide.readRegionInto === 'function') {
+    source.readRegionInto = (req, target, offset) => {
+      stats.into++;
+      return counted(() => slide.readRegionInto(req, target, offset));
+    };
+  }
   return { source, stats };
 }
 
@@ -201,6 +210,8 @@ async function childE2e(cfg) {
       count: readStats.reads,
       meanMs: readStats.readMs / Math.max(1, readStats.reads),
       maxInFlight: readStats.maxInFlight,
+      into: readStats.into,
+      directTiles: slide.directTileReads ?? 0,
     },
     patchModelRun: { calls: patchRun.calls, seconds: patchRun.ms / 1000 },
     refinementRun: { calls: refineRun.calls, seconds: refineRun.ms / 1000 },

@@ -53,6 +53,9 @@ function summarise(plan, alone, e2e) {
     patchStageOutsideRunSeconds: median(e2e.map((e) => e.stageSeconds.patches - e.patchModelRun.seconds)),
     refinementRunSeconds: median(e2e.map((e) => e.refinementRun.seconds)),
     readMeanMs: median(e2e.map((e) => e.reads.meanMs)),
+    reads: median(e2e.map((e) => e.reads.count)),
+    directTileReads: median(e2e.map((e) => e.reads.directTiles ?? 0)),
+    readsInto: median(e2e.map((e) => e.reads.into ?? 0)),
     modelLoadSeconds: median(e2e.map((e) => e.loadSeconds)),
     coldFirstBatchSeconds: median(e2e.map((e) => e.warmUpSeconds)),
     gc: {
@@ -116,6 +119,10 @@ function report(name, s) {
   );
   out.push(
     `  CPU/patch    ${f(s.cpuMsPerPatch.endToEnd, 1)} ms end to end, ${f(s.cpuMsPerPatch.modelAlone, 1)} ms model alone`,
+  );
+  out.push(
+    `  reads        ${s.reads} (${s.directTileReads} whole tiles decoded directly, ${s.readsInto} converted to ` +
+      `floats natively)`,
   );
   out.push(
     `  GC           ${f(s.gc.e2eMs, 0)} ms in ${s.gc.e2eCount} pauses end to end, ${f(s.gc.aloneMs, 0)} ms model alone`,
