@@ -152,6 +152,35 @@ describe('readRegionInto', () => {
     await slide.close();
   });
 
+  test('hundreds of concurrent direct reads with a close in the middle: each is right or fails CLOSED', async () => {
+    const reference = await OpenSlide.open(PYRAMID_40X, { directTiles: false });
+    const req = { level: 0, x: 768, y: 1024, width: 256, height: 256 };
+    const expected = Buffer.from((await reference.readRegion(req)).data);
+    const expectedFloats = Buffer.from(Float32Array.from(expected, (v) => v / 255).buffer);
+    await reference.close();
+    const slide = await OpenSlide.open(PYRAMID_40X);
+    const stride = 256 * 256 * 3;
+    const batch = new Float32Array(300 * stride);
+    const outcomes = Array.from({ length: 300 }, (_, i) => {
+      const read =
+        i % 2 === 0
+          ? slide.readRegion(req).then((img) => (Buffer.from(img.data).equals(expected) ? 'right' : 'wrong'))
+          : slide.readRegionInto(req, batch, i * stride).then(() => {
+              const floats = Buffer.from(batch.buffer, i * stride * 4, stride * 4);
+              return floats.equals(expectedFloats) ? 'right' : 'wrong';
+            });
+      if (i === 150) void slide.close();
+      return read.catch((e: unknown) => `error ${(e as SlideError).code}`);
+    });
+    const counts = (await Promise.all(outcomes)).reduce<Record<string, number>>((acc, o) => {
+      acc[o] = (acc[o] ?? 0) + 1;
+      return acc;
+    }, {});
+    // Reads asked before the close finish (and are right); those asked after fail CLOSED.
+    expect(counts).toEqual({ right: 151, 'error CLOSED': 149 });
+    expect(slide.closed).toBe(true);
+  });
+
   test('a target that is not a Float32Array, or too short for the region, is refused', async () => {
     const slide = await OpenSlide.open(CMU_SMALL);
     const req = { level: 0, x: 0, y: 0, width: 16, height: 16 };
