@@ -9,9 +9,10 @@
 // the patch model's own CPU time.
 //
 // What keeps it honest: it only serves reads whose answer it can give byte for byte as OpenSlide would
-// (checked in test/slide/tiff-tiles.test.ts against openslide_read_region on every tile of real
+// (checked in test/slide/direct-tiles.test.ts against openslide_read_region on every tile of real
 // slides); everything else (other formats, unaligned or partial tiles, other compressions, any libtiff
-// error) returns false and the caller asks OpenSlide. H2G_TIFF_TILES=0 turns it off.
+// error or warning) returns false and the caller asks OpenSlide. H2G_TIFF_TILES=0 or
+// OpenSlide.open(path, {directTiles: false}) turns it off.
 #pragma once
 
 #include <openslide.h>
@@ -56,7 +57,6 @@ class TiffTiles {
     tiles->Give(std::move(handle));
     return tiles;
   }
-
 
   // Writes the region as packed RGB into rgb (width * height * 3 bytes) when it is exactly one whole
   // tile inside the level; returns false, having written nothing useful, otherwise.

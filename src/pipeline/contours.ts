@@ -132,10 +132,21 @@ export function traceMask(mask: BinaryMask): MaskPolygon[] {
       for (let x = 0; x < w; x++) if (labels[row + x] === label) crop[y * w + x] = 255;
     }
     for (const polygon of traceComponent({ width: w, height: h, data: crop })) {
-      polygons.push(polygon.map((ring) => ring.map(([x, y]) => [x! + c.x0, y! + c.y0])));
+      polygons.push(shift(polygon, c.x0, c.y0));
     }
   });
   return polygons;
+}
+
+/** Moves rings from crop to mask coordinates, in place: d3-contour makes a new array per vertex. */
+function shift(polygon: MaskPolygon, dx: number, dy: number): MaskPolygon {
+  for (const ring of polygon) {
+    for (const p of ring) {
+      p[0]! += dx;
+      p[1]! += dy;
+    }
+  }
+  return polygon;
 }
 
 /** Up to this many holes, one d3-contour call on the component's crop is cheapest. */
@@ -173,7 +184,7 @@ function traceComponent(crop: BinaryMask): MaskPolygon[] {
     }
     // The crop's own edge is the only exterior; the hole is its only hole.
     const [frame] = traceWhole({ width: hw, height: hh, data: around });
-    rings.push(frame![1]!.map(([x, y]) => [x! + hole.x0 - 1, y! + hole.y0 - 1]));
+    rings.push(shift([frame![1]!], hole.x0 - 1, hole.y0 - 1)[0]!);
   }
   return [rings];
 }

@@ -25,22 +25,33 @@ function snapToBorder(v: number, size: number): number {
   return v;
 }
 
-/** Drops consecutive repeated vertices (snapping can create them). */
-function dedupe(ring: Position[]): Position[] {
-  return ring.filter((p, i) => i === 0 || p[0] !== ring[i - 1]![0] || p[1] !== ring[i - 1]![1]);
-}
-
-function simplifyRing(ring: Position[]): Position[] | null {
+/**
+ * One traced ring as output: simplified (simplify-js, in mask pixels), snapped to the border, without
+ * consecutive repeats (snapping can make them), closed, and scaled to level 0; null when fewer than 3
+ * distinct vertices remain. One pass after simplify-js: on a fragmented mask there are ~10^5 vertices.
+ */
+function finishRing(ring: Position[], width: number, height: number, sx: number, sy: number): Position[] | null {
   const pts = simplify(
     ring.map(([x, y]) => ({ x: x!, y: y! })),
     SIMPLIFY_TOLERANCE_PX,
     true,
   );
   if (pts.length < 4) return null; // a closed ring needs 3 distinct points plus the closing one
-  const first = pts[0]!;
-  const last = pts[pts.length - 1]!;
-  if (first.x !== last.x || first.y !== last.y) pts.push({ ...first });
-  return pts.map((p) => [p.x, p.y]);
+  const out: Position[] = [];
+  let px = Number.NaN;
+  let py = Number.NaN;
+  for (const p of pts) {
+    const x = snapToBorder(p.x, width);
+    const y = snapToBorder(p.y, height);
+    if (x === px && y === py) continue;
+    out.push([x * sx, y * sy]);
+    px = x;
+    py = y;
+  }
+  const first = out[0]!;
+  const last = out[out.length - 1]!;
+  if (first[0] !== last[0] || first[1] !== last[1]) out.push([first[0]!, first[1]!]);
+  return out.length >= 4 ? out : null;
 }
 
 /**
@@ -54,10 +65,8 @@ export function maskToPolygons(mask: BinaryMask, level0Width: number, level0Heig
   for (const polygon of traceMask(mask)) {
     const rings: Position[][] = [];
     for (const ring of polygon) {
-      const simple = simplifyRing(ring);
-      const snapped =
-        simple && dedupe(simple.map(([x, y]) => [snapToBorder(x!, mask.width), snapToBorder(y!, mask.height)]));
-      if (snapped && snapped.length >= 4) rings.push(snapped.map(([x, y]) => [x! * sx, y! * sy]));
+      const finished = finishRing(ring, mask.width, mask.height, sx, sy);
+      if (finished) rings.push(finished);
       else if (rings.length === 0) break; // exterior vanished: drop the polygon with its holes
     }
     if (rings.length > 0) polygons.push(rings);
