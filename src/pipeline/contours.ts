@@ -149,6 +149,73 @@ function shift(polygon: MaskPolygon, dx: number, dy: number): MaskPolygon {
   return polygon;
 }
 
+interface Hole extends Box {
+  label: number;
+}
+
+/** Holes traced together: a rectangle of the component's crop and the holes lying inside it. */
+interface HoleGroup extends Box {
+  holes: Hole[];
+}
+
+/** Side of the tiles that group small holes, in mask pixels. */
+const HOLE_TILE = 64;
+
+/**
+ * Each hole needs a crop whose edge is the only exterior ring, and tracing that edge is wasted work
+ * (for a one-pixel hole, 12 segments against the hole's 4). Holes that fit, with a pixel around
+ * them, in one 64 x 64 tile share that tile's crop; the others, and lone holes, get their own.
+ */
+function groupHoles(holes: Hole[], w: number, h: number): HoleGroup[] {
+  const tiles = new Map<number, Hole[]>();
+  const groups: HoleGroup[] = [];
+  const alone = (hole: Hole): HoleGroup => ({
+    x0: hole.x0 - 1,
+    y0: hole.y0 - 1,
+    x1: hole.x1 + 1,
+    y1: hole.y1 + 1,
+    holes: [hole],
+  });
+  const cols = Math.ceil(w / HOLE_TILE);
+  for (const hole of holes) {
+    const tx = Math.floor((hole.x0 - 1) / HOLE_TILE);
+    const ty = Math.floor((hole.y0 - 1) / HOLE_TILE);
+    if (Math.floor((hole.x1 + 1) / HOLE_TILE) !== tx || Math.floor((hole.y1 + 1) / HOLE_TILE) !== ty) {
+      groups.push(alone(hole));
+      continue;
+    }
+    const key = ty * cols + tx;
+    tiles.set(key, [...(tiles.get(key) ?? []), hole]);
+  }
+  for (const [key, members] of tiles) {
+    if (members.length === 1) {
+      groups.push(alone(members[0]!));
+      continue;
+    }
+    const x0 = (key % cols) * HOLE_TILE;
+    const y0 = Math.floor(key / cols) * HOLE_TILE;
+    groups.push({ x0, y0, x1: Math.min(w, x0 + HOLE_TILE) - 1, y1: Math.min(h, y0 + HOLE_TILE) - 1, holes: members });
+  }
+  return groups;
+}
+
+/**
+ * The rings of a group's holes: its rectangle with every pixel inside but those of the selected holes.
+ * Every pixel next to a hole is inside in the component too, so the cells, and rings, are the same.
+ */
+function traceHoles(labels: Int32Array, w: number, selected: Uint8Array, group: HoleGroup): Position[][] {
+  const gw = group.x1 - group.x0 + 1;
+  const gh = group.y1 - group.y0 + 1;
+  const data = new Uint8Array(gw * gh).fill(255);
+  for (let y = 0; y < gh; y++) {
+    const row = (group.y0 + y) * w + group.x0;
+    for (let x = 0; x < gw; x++) if (selected[labels[row + x]!] === 1) data[y * gw + x] = 0;
+  }
+  // The rectangle's edge is the only exterior; the holes are all its holes.
+  const [frame] = traceWhole({ width: gw, height: gh, data });
+  return shift(frame!.slice(1), group.x0, group.y0);
+}
+
 /** Up to this many holes, one d3-contour call on the component's crop is cheapest. */
 const HOLES_IN_ONE_CALL = 8;
 
@@ -156,8 +223,8 @@ const HOLES_IN_ONE_CALL = 8;
  * One component, alone in the crop of its bounding box. d3-contour would test each hole against the
  * exterior ring (holes x exterior length: 0.45 s for the benchmark mask's largest region, 6,060 holes
  * in a 4,447-vertex exterior), so a component with many holes is traced in parts: the exterior from
- * the crop with its holes filled, and each hole from a small crop around it in which everything but
- * that hole is inside. Background is 8-connected in d3-contour's tracing (saddles separate inside
+ * the crop with its holes filled, and the holes from small crops (see groupHoles) in which everything
+ * but those holes is inside. Background is 8-connected in d3-contour's tracing (saddles separate inside
  * pixels), so a hole is an 8-connected background region not reaching the crop's edge, every pixel
  * next to it is inside, and each part's cells, hence its ring, are exactly those of the whole crop.
  */
@@ -165,7 +232,7 @@ function traceComponent(crop: BinaryMask): MaskPolygon[] {
   const { width: w, height: h, data } = crop;
   const { labels, boxes } = labelRegions(w, h, data, false, true);
   const holes = boxes
-    .map((b, i) => ({ ...b, label: i + 1 }))
+    .map((b, i): Hole => ({ ...b, label: i + 1 }))
     .filter((b) => b.x0 > 0 && b.y0 > 0 && b.x1 < w - 1 && b.y1 < h - 1);
   if (holes.length <= HOLES_IN_ONE_CALL) return traceWhole(crop);
   const filled = new Uint8Array(data);
@@ -174,17 +241,11 @@ function traceComponent(crop: BinaryMask): MaskPolygon[] {
   for (let i = 0; i < filled.length; i++) if (isHole[labels[i]!] === 1) filled[i] = 255;
   const [outer] = traceWhole({ width: w, height: h, data: filled });
   const rings = [outer![0]!];
-  for (const hole of holes) {
-    const hw = hole.x1 - hole.x0 + 3;
-    const hh = hole.y1 - hole.y0 + 3;
-    const around = new Uint8Array(hw * hh).fill(255);
-    for (let y = 1; y < hh - 1; y++) {
-      const row = (hole.y0 + y - 1) * w + hole.x0 - 1;
-      for (let x = 1; x < hw - 1; x++) if (labels[row + x] === hole.label) around[y * hw + x] = 0;
-    }
-    // The crop's own edge is the only exterior; the hole is its only hole.
-    const [frame] = traceWhole({ width: hw, height: hh, data: around });
-    rings.push(shift([frame![1]!], hole.x0 - 1, hole.y0 - 1)[0]!);
+  const selected = new Uint8Array(boxes.length + 1);
+  for (const group of groupHoles(holes, w, h)) {
+    for (const hole of group.holes) selected[hole.label] = 1;
+    rings.push(...traceHoles(labels, w, selected, group));
+    for (const hole of group.holes) selected[hole.label] = 0;
   }
   return [rings];
 }

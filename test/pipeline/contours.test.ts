@@ -84,6 +84,8 @@ const randomCases = [
   { name: '40 x 30, 50 % inside', mask: randomMask(40, 30, 0.5, 7) },
   { name: '64 x 64, 70 % inside (one big region with many holes)', mask: randomMask(64, 64, 0.7, 11) },
   { name: '57 x 33, 25 % inside (many specks)', mask: randomMask(57, 33, 0.25, 3) },
+  // Larger than the 64-pixel hole tiles: holes grouped per tile, alone, and across tile edges.
+  { name: '150 x 140, 75 % inside (holes over several tiles)', mask: randomMask(150, 140, 0.75, 19) },
   { name: '1 x 50 column', mask: randomMask(1, 50, 0.5, 5) },
 ];
 
