@@ -113,16 +113,20 @@ function traceWhole(mask: BinaryMask): MaskPolygon[] {
 
 /**
  * The mask's boundaries as polygons with holes (marching squares at half-pixel positions, d3-contour's
- * ring orientation), components in scan order.
+ * ring orientation), components in scan order, one component at a time: a caller that reduces each
+ * polygon as it comes (simplification) lets the raw rings die young, which the garbage collector
+ * handles far more cheaply than ~10^5 vertex arrays kept to the end.
  */
-export function traceMask(mask: BinaryMask): MaskPolygon[] {
+export function* tracePolygons(mask: BinaryMask): Generator<MaskPolygon> {
   const { labels, components } = labelComponents(mask);
   // Crops cost their bounding boxes' area: when components' boxes overlap so much that this would
   // exceed a few whole-mask passes (long interleaved spirals), one whole-mask call is cheaper.
   const cropArea = components.reduce((sum, c) => sum + (c.x1 - c.x0 + 1) * (c.y1 - c.y0 + 1), 0);
-  if (cropArea > 8 * mask.width * mask.height) return traceWhole(mask);
-  const polygons: MaskPolygon[] = [];
-  components.forEach((c, index) => {
+  if (cropArea > 8 * mask.width * mask.height) {
+    yield* traceWhole(mask);
+    return;
+  }
+  for (const [index, c] of components.entries()) {
     const label = index + 1;
     const w = c.x1 - c.x0 + 1;
     const h = c.y1 - c.y0 + 1;
@@ -131,11 +135,13 @@ export function traceMask(mask: BinaryMask): MaskPolygon[] {
       const row = (c.y0 + y) * mask.width + c.x0;
       for (let x = 0; x < w; x++) if (labels[row + x] === label) crop[y * w + x] = 255;
     }
-    for (const polygon of traceComponent({ width: w, height: h, data: crop })) {
-      polygons.push(shift(polygon, c.x0, c.y0));
-    }
-  });
-  return polygons;
+    for (const polygon of traceComponent({ width: w, height: h, data: crop })) yield shift(polygon, c.x0, c.y0);
+  }
+}
+
+/** All of tracePolygons' polygons at once. */
+export function traceMask(mask: BinaryMask): MaskPolygon[] {
+  return [...tracePolygons(mask)];
 }
 
 /** Moves rings from crop to mask coordinates, in place: d3-contour makes a new array per vertex. */

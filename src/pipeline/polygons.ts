@@ -6,7 +6,7 @@
 import type { MultiPolygon, Polygon, Position } from 'geojson';
 import polygonClipping from 'polygon-clipping';
 import simplify from 'simplify-js';
-import { traceMask } from './contours';
+import { tracePolygons } from './contours';
 import type { BinaryMask } from './types';
 
 /** Polygon rings as GeoJSON positions: the exterior ring first, then holes. */
@@ -62,7 +62,7 @@ export function maskToPolygons(mask: BinaryMask, level0Width: number, level0Heig
   const sx = level0Width / mask.width;
   const sy = level0Height / mask.height;
   const polygons: PolygonRings[] = [];
-  for (const polygon of traceMask(mask)) {
+  for (const polygon of tracePolygons(mask)) {
     const rings: Position[][] = [];
     for (const ring of polygon) {
       const finished = finishRing(ring, mask.width, mask.height, sx, sy);
