@@ -96,7 +96,7 @@ async function childAlone(cfg) {
 
 /** A SlideSource that counts reads and the time they take (pipeline-side instrumentation). */
 function countingSource(slide) {
-  const stats = { reads: 0, readMs: 0, maxInFlight: 0, into: 0 };
+  const stats = { reads: 0, readMs: 0, maxInFlight: 0, into: 0, sampled: 0 };
   let inFlight = 0;
   const counted = async (read) => {
     const t0 = performance.now();
@@ -118,12 +118,18 @@ function countingSource(slide) {
     close: () => slide.close(),
     readRegion: (req) => counted(() => slide.readRegion(req)),
   };
-  // The pipeline converts pixels to floats natively when the source offers readRegionInto: forward it
-  // when this build's OpenSlide has it (an older build compared with --compare may not).
+  // The pipeline converts (readRegionInto) or samples (readRegionSampledInto) pixels natively when the
+  // source offers it: forward them when this build's OpenSlide has them (an older build may not).
   if (typeof slide.readRegionInto === 'function') {
     source.readRegionInto = (req, target, offset) => {
       stats.into++;
       return counted(() => slide.readRegionInto(req, target, offset));
+    };
+  }
+  if (typeof slide.readRegionSampledInto === 'function') {
+    source.readRegionSampledInto = (req, sampling, target, offset) => {
+      stats.sampled++;
+      return counted(() => slide.readRegionSampledInto(req, sampling, target, offset));
     };
   }
   return { source, stats };
@@ -211,6 +217,7 @@ async function childE2e(cfg) {
       meanMs: readStats.readMs / Math.max(1, readStats.reads),
       maxInFlight: readStats.maxInFlight,
       into: readStats.into,
+      sampled: readStats.sampled,
       directTiles: slide.directTileReads ?? 0,
     },
     patchModelRun: { calls: patchRun.calls, seconds: patchRun.ms / 1000 },

@@ -56,6 +56,7 @@ function summarise(plan, alone, e2e) {
     reads: median(e2e.map((e) => e.reads.count)),
     directTileReads: median(e2e.map((e) => e.reads.directTiles ?? 0)),
     readsInto: median(e2e.map((e) => e.reads.into ?? 0)),
+    readsSampled: median(e2e.map((e) => e.reads.sampled ?? 0)),
     modelLoadSeconds: median(e2e.map((e) => e.loadSeconds)),
     coldFirstBatchSeconds: median(e2e.map((e) => e.warmUpSeconds)),
     gc: {
@@ -121,8 +122,8 @@ function report(name, s) {
     `  CPU/patch    ${f(s.cpuMsPerPatch.endToEnd, 1)} ms end to end, ${f(s.cpuMsPerPatch.modelAlone, 1)} ms model alone`,
   );
   out.push(
-    `  reads        ${s.reads} (${s.directTileReads} whole tiles decoded directly, ${s.readsInto} converted to ` +
-      `floats natively)`,
+    `  reads        ${s.reads} (${s.directTileReads} assembled from tiles decoded directly; natively ` +
+      `${s.readsInto} converted to floats, ${s.readsSampled} resampled)`,
   );
   out.push(
     `  GC           ${f(s.gc.e2eMs, 0)} ms in ${s.gc.e2eCount} pauses end to end, ${f(s.gc.aloneMs, 0)} ms model alone`,

@@ -12,6 +12,7 @@
 #include "pixel_workers.h"
 #include "slide_state.h"
 
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -206,12 +207,15 @@ Napi::Value RejectWith(Napi::Env env, const std::string& code, const std::string
 
 // readRegion(x, y, level, width, height) resolves to {width, height, data: Buffer of RGB bytes};
 // readRegion(x, y, level, width, height, target, offset) writes byte / 255 floats into the
-// Float32Array target from element offset on and resolves to undefined.
+// Float32Array target from element offset on and resolves to undefined;
+// readRegion(x, y, level, width, height, target, offset, sampling) writes the region sampled
+// bilinearly instead: sampling is a Float64Array [size, scale, originU, originV, u0, v0, maxU, maxV]
+// (h2g::Sampling), and size * size * 3 floats are written.
 Napi::Value Slide::ReadRegion(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const size_t argc = info.Length();
-  if (argc != 5 && argc != 7) {
-    return RejectWith(env, "INVALID_ARGUMENT", "readRegion(x, y, level, width, height[, target, offset])");
+  if (argc != 5 && argc != 7 && argc != 8) {
+    return RejectWith(env, "INVALID_ARGUMENT", "readRegion(x, y, level, width, height[, target, offset[, sampling]])");
   }
   for (size_t i = 0; i < 5; ++i) {
     if (!IsInteger(info[i])) return RejectWith(env, "INVALID_ARGUMENT", "region coordinates must be integers");
@@ -230,22 +234,37 @@ Napi::Value Slide::ReadRegion(const Napi::CallbackInfo& info) {
   if (level < 0 || level > INT32_MAX) return RejectWith(env, "INVALID_ARGUMENT", "level out of range");
   Napi::Float32Array target;
   size_t offset = 0;
-  if (argc == 7) {
+  h2g::Sampling sampling{};
+  if (argc == 8) {
+    const bool f64 = info[7].IsTypedArray() && info[7].As<Napi::TypedArray>().TypedArrayType() == napi_float64_array;
+    if (!f64 || info[7].As<Napi::Float64Array>().ElementLength() != 8) {
+      return RejectWith(env, "INVALID_ARGUMENT", "sampling must be a Float64Array of 8 numbers");
+    }
+    const double* v = info[7].As<Napi::Float64Array>().Data();
+    sampling = {static_cast<int64_t>(v[0]), v[1], v[2], v[3], v[4], v[5], v[6], v[7]};
+    const bool inside = v[6] >= 0 && v[7] >= 0 && v[6] <= static_cast<double>(w - 1) && v[7] <= static_cast<double>(h - 1);
+    if (!(v[0] >= 1 && v[0] <= 65536 && v[0] == std::floor(v[0])) || !(v[1] > 0) || !inside) {
+      return RejectWith(env, "INVALID_ARGUMENT", "sampling: size must be a whole number >= 1, scale > 0, max inside the region");
+    }
+  }
+  const int64_t out_pixels = argc == 8 ? sampling.size * sampling.size : w * h;
+  if (argc >= 7) {
     if (!info[5].IsTypedArray() || info[5].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
       return RejectWith(env, "INVALID_ARGUMENT", "target must be a Float32Array");
     }
     target = info[5].As<Napi::Float32Array>();
     const double off = info[6].IsNumber() ? info[6].As<Napi::Number>().DoubleValue() : -1;
-    if (!IsInteger(info[6]) || off < 0 || off + static_cast<double>(w * h * 3) > static_cast<double>(target.ElementLength())) {
+    if (!IsInteger(info[6]) || off < 0 || off + static_cast<double>(out_pixels * 3) > static_cast<double>(target.ElementLength())) {
       return RejectWith(env, "INVALID_ARGUMENT",
-                        "target offset must be an integer with room for width * height * 3 floats after it");
+                        "target offset must be an integer with room for the region's floats after it");
     }
     offset = static_cast<size_t>(off);
   }
   openslide_t* osr = state_->Acquire();
   if (osr == nullptr) return RejectWith(env, "CLOSED", "the slide is closed");
   auto* worker = new RegionWorker(env, state_, osr, x, y, static_cast<int32_t>(level), w, h);
-  if (argc == 7) worker->SetTarget(target, offset);
+  if (argc >= 7) worker->SetTarget(target, offset);
+  if (argc == 8) worker->SetSampling(sampling);
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;

@@ -50,7 +50,11 @@ class PixelWorker : public Napi::AsyncWorker {
       ArgbToRgbInPlace(buf_, count);
     }
     if (target_ != nullptr) {
-      RgbToUnit(buf_, count * 3, target_);
+      if (sampling_.size > 0) {
+        SampleBilinear(buf_, width_, height_, sampling_, target_);
+      } else {
+        RgbToUnit(buf_, count * 3, target_);
+      }
       std::free(buf_);
       buf_ = nullptr;
       return;
@@ -113,6 +117,8 @@ class PixelWorker : public Napi::AsyncWorker {
   // Where floats go instead of a returned Buffer (a caller's Float32Array, kept alive by target_ref_).
   float* target_ = nullptr;
   Napi::ObjectReference target_ref_;
+  // With size > 0: the floats are the region sampled bilinearly (size x size x 3), not converted.
+  Sampling sampling_{};
 };
 
 class RegionWorker : public PixelWorker {
@@ -125,6 +131,8 @@ class RegionWorker : public PixelWorker {
   }
 
   // Write 0..1 floats into array at element offset (checked by the caller to fit) instead.
+  void SetSampling(const Sampling& sampling) { sampling_ = sampling; }
+
   void SetTarget(Napi::Float32Array array, size_t offset) {
     target_ref_ = Napi::Persistent(static_cast<Napi::Object>(array));
     target_ = array.Data() + offset;

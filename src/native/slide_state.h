@@ -6,12 +6,15 @@
 
 #include "tiff_tiles.h"
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <memory>
 #include <mutex>
 #include <utility>
+#include <vector>
 
 namespace h2g {
 
@@ -108,6 +111,51 @@ inline void RgbToUnit(const uint8_t* rgb, size_t count, float* out) {
     return t;
   }();
   for (size_t i = 0; i < count; ++i) out[i] = table[rgb[i]];
+}
+
+// Bilinear sampling of a read region at each output pixel's centre, the patch reader's rule for slides
+// without a level at the patch magnification (src/pipeline/patch-reader.ts, readResampled, whose
+// arithmetic this repeats operation for operation in doubles, so both give the same floats).
+struct Sampling {
+  int64_t size;     // output is size x size pixels
+  double scale;     // read-level pixels per output pixel
+  double origin_u;  // output pixel (0, 0)'s corner in read-level pixels
+  double origin_v;
+  double u0;  // the read region's corner in read-level pixels
+  double v0;
+  double max_u;  // last usable column and row of the read region
+  double max_v;
+};
+
+inline void SampleBilinear(const uint8_t* rgb, int64_t w, int64_t h, const Sampling& s, float* out) {
+  const int64_t p = s.size;
+  std::vector<int64_t> xa(p), xb(p);
+  std::vector<double> wx(p);
+  for (int64_t x = 0; x < p; ++x) {
+    const double fu = std::min(std::max(s.origin_u + (x + 0.5) * s.scale - 0.5 - s.u0, 0.0), s.max_u);
+    xa[x] = static_cast<int64_t>(std::floor(fu));
+    xb[x] = std::min(xa[x] + 1, w - 1);
+    wx[x] = fu - static_cast<double>(xa[x]);
+  }
+  for (int64_t y = 0; y < p; ++y) {
+    const double fv = std::min(std::max(s.origin_v + (y + 0.5) * s.scale - 0.5 - s.v0, 0.0), s.max_v);
+    const int64_t ya = static_cast<int64_t>(std::floor(fv));
+    const int64_t yb = std::min(ya + 1, h - 1);
+    const double wy = fv - static_cast<double>(ya);
+    for (int64_t x = 0; x < p; ++x) {
+      const uint8_t* a = rgb + (ya * w + xa[x]) * 3;
+      const uint8_t* b = rgb + (ya * w + xb[x]) * 3;
+      const uint8_t* d = rgb + (yb * w + xa[x]) * 3;
+      const uint8_t* e = rgb + (yb * w + xb[x]) * 3;
+      const double fx = wx[x];
+      float* o = out + (y * p + x) * 3;
+      for (int c = 0; c < 3; ++c) {
+        const double top = a[c] + (b[c] - a[c]) * fx;
+        const double bottom = d[c] + (e[c] - d[c]) * fx;
+        o[c] = static_cast<float>((top + (bottom - top) * wy) / 255);
+      }
+    }
+  }
 }
 
 }  // namespace h2g

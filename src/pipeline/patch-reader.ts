@@ -83,18 +83,25 @@ async function readResampled(
   const v1 = Math.ceil(originV + (p - 0.5) * f - 0.5) + 1;
   const w = u1 - u0 + 1;
   const h = v1 - v0 + 1;
-  const image = await source.readRegion({
+  const request = {
     level: grid.readLevel,
     x: Math.round(u0 * grid.readDownsample),
     y: Math.round(v0 * grid.readDownsample),
     width: w,
     height: h,
-  });
-  const data = image.data;
+  };
   // Clamp to the level's last pixel, not to the white beyond it (a linear sampler's clamp-to-edge).
   const level = source.levels[grid.readLevel]!;
   const maxU = Math.min(w, level.width - u0) - 1;
   const maxV = Math.min(h, level.height - v0) - 1;
+  if (source.readRegionSampledInto) {
+    // The same sampling, done on the read's worker thread (src/native/slide_state.h, SampleBilinear).
+    const sampling = { size: p, scale: f, originU, originV, u0, v0, maxU, maxV };
+    await source.readRegionSampledInto(request, sampling, out, offset);
+    padWhite(grid, row, col, out, offset);
+    return;
+  }
+  const data = (await source.readRegion(request)).data;
   // Sample positions depend on x alone: compute them once per patch, outside the pixel loop.
   const xa = new Int32Array(p);
   const xb = new Int32Array(p);

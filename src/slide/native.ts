@@ -25,6 +25,8 @@ export interface NativeSlide {
     height: number,
     target: Float32Array,
     offset: number,
+    /** Bilinear sampling instead of conversion: [size, scale, originU, originV, u0, v0, maxU, maxV]. */
+    sampling?: Float64Array,
   ): Promise<void>;
   readAssociatedImage(name: string): Promise<NativePixels>;
   close(): void;

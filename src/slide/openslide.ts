@@ -13,7 +13,7 @@ import {
   pixelSizeFromProperties,
 } from './metadata';
 import { type NativeOpenResult, type NativeSlide, nativeAddon } from './native';
-import type { LevelInfo, RegionRequest, RgbImage, SlideSource } from './source';
+import type { BilinearSampling, LevelInfo, RegionRequest, RgbImage, SlideSource } from './source';
 
 export class OpenSlide implements SlideSource {
   readonly description: string;
@@ -102,6 +102,32 @@ export class OpenSlide implements SlideSource {
     this.checkLevel(request.level);
     try {
       await this.native.readRegion(request.x, request.y, request.level, request.width, request.height, target, offset);
+    } catch (err) {
+      throw fromNativeError(err);
+    }
+  }
+
+  /** The region sampled bilinearly into `target` (see `BilinearSampling`), natively. */
+  async readRegionSampledInto(
+    request: RegionRequest,
+    sampling: BilinearSampling,
+    target: Float32Array,
+    offset: number,
+  ): Promise<void> {
+    this.checkLevel(request.level);
+    const s = sampling;
+    const packed = Float64Array.of(s.size, s.scale, s.originU, s.originV, s.u0, s.v0, s.maxU, s.maxV);
+    try {
+      await this.native.readRegion(
+        request.x,
+        request.y,
+        request.level,
+        request.width,
+        request.height,
+        target,
+        offset,
+        packed,
+      );
     } catch (err) {
       throw fromNativeError(err);
     }

@@ -29,6 +29,21 @@ export interface RegionRequest {
   height: number;
 }
 
+/**
+ * Output pixel (x, y) samples the read region at u = originU + (x + 0.5) * scale - 0.5 - u0 (and v
+ * likewise), clamped to [0, maxU] x [0, maxV], bilinearly (see src/pipeline/patch-reader.ts).
+ */
+export interface BilinearSampling {
+  size: number;
+  scale: number;
+  originU: number;
+  originV: number;
+  u0: number;
+  v0: number;
+  maxU: number;
+  maxV: number;
+}
+
 export interface SlideSource {
   /** Human-readable name for logs and errors (a path or a client-given label). */
   readonly description: string;
@@ -45,5 +60,16 @@ export interface SlideSource {
    * tensor off the JavaScript thread; the pipeline converts `readRegion`'s bytes itself otherwise.
    */
   readRegionInto?(request: RegionRequest, target: Float32Array, offset: number): Promise<void>;
+  /**
+   * Optional: `readRegion`'s pixels sampled bilinearly into a `sampling.size` x `sampling.size` RGB
+   * float image (`byte / 255` scale) in `target` from `offset` on, off the JavaScript thread. The
+   * pipeline's patch reader samples in JavaScript when a source lacks it.
+   */
+  readRegionSampledInto?(
+    request: RegionRequest,
+    sampling: BilinearSampling,
+    target: Float32Array,
+    offset: number,
+  ): Promise<void>;
   close(): Promise<void>;
 }
