@@ -40,27 +40,22 @@ async function compareAllPatches(slide: OpenSlide, grid: PatchGrid): Promise<{ c
 }
 
 describe('readPatchInto: native and JavaScript paths agree bit for bit', () => {
-  test('20x Aperio slide without a 10x level (resampled by 2, edges padded white)', async () => {
-    const slide = await OpenSlide.open(CMU_SMALL);
-    const grid = planPatchGrid(slide.levels, slide.pixelSize!.x, 1, 256);
-    expect(grid.resample).toBe(true);
-    expect(await compareAllPatches(slide, grid)).toEqual({ cells: grid.rows * grid.cols, differing: 0 });
-    await slide.close();
-  });
-
-  test('an odd scale (0.3 um/px: 3.33 level-0 pixels per patch pixel) from the nearest finer level', async () => {
-    const slide = await OpenSlide.open(PYRAMID_40X);
-    const grid = planPatchGrid(slide.levels, 0.3, 1, 128);
-    expect(grid.resample).toBe(true);
-    expect(grid.readLevel).toBeGreaterThan(0);
-    expect(await compareAllPatches(slide, grid)).toEqual({ cells: grid.rows * grid.cols, differing: 0 });
-    await slide.close();
-  });
-
-  test('a direct 10x level (converted, not resampled)', async () => {
-    const slide = await OpenSlide.open(PYRAMID_40X);
-    const grid = planPatchGrid(slide.levels, slide.pixelSize!.x, 1, 256);
-    expect(grid.resample).toBe(false);
+  const cases = [
+    {
+      name: '20x Aperio slide without a 10x level (resampled by 2, edges white)',
+      file: CMU_SMALL,
+      mpp: 0,
+      size: 256,
+      resample: true,
+    },
+    // 0.3 um/px: 3.33 level-0 pixels per patch pixel, sampled from the nearest finer level (level 1).
+    { name: 'an odd scale from the nearest finer level', file: PYRAMID_40X, mpp: 0.3, size: 128, resample: true },
+    { name: 'a direct 10x level (converted, not resampled)', file: PYRAMID_40X, mpp: 0, size: 256, resample: false },
+  ];
+  test.each(cases)('$name', async ({ file, mpp, size, resample }) => {
+    const slide = await OpenSlide.open(file);
+    const grid = planPatchGrid(slide.levels, mpp || slide.pixelSize!.x, 1, size);
+    expect(grid.resample).toBe(resample);
     expect(await compareAllPatches(slide, grid)).toEqual({ cells: grid.rows * grid.cols, differing: 0 });
     await slide.close();
   });
