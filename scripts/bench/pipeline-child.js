@@ -120,16 +120,14 @@ function countingSource(slide) {
   };
   // The pipeline converts (readRegionInto) or samples (readRegionSampledInto) pixels natively when the
   // source offers it: forward them when this build's OpenSlide has them (an older build may not).
-  if (typeof slide.readRegionInto === 'function') {
-    source.readRegionInto = (req, target, offset) => {
-      stats.into++;
-      return counted(() => slide.readRegionInto(req, target, offset));
-    };
-  }
-  if (typeof slide.readRegionSampledInto === 'function') {
-    source.readRegionSampledInto = (req, sampling, target, offset) => {
-      stats.sampled++;
-      return counted(() => slide.readRegionSampledInto(req, sampling, target, offset));
+  for (const [method, stat] of [
+    ['readRegionInto', 'into'],
+    ['readRegionSampledInto', 'sampled'],
+  ]) {
+    if (typeof slide[method] !== 'function') continue;
+    source[method] = (...args) => {
+      stats[stat]++;
+      return counted(() => slide[method](...args));
     };
   }
   return { source, stats };

@@ -59,11 +59,9 @@ class PixelWorker : public Napi::AsyncWorker {
       buf_ = nullptr;
       return;
     }
-    if (!rgb_) {
-      // One allocation per read: converted in place, now give the unused quarter back.
-      void* shrunk = std::realloc(buf_, count * 3);
-      if (shrunk != nullptr) buf_ = static_cast<uint8_t*>(shrunk);
-    }
+    // One allocation per read, of ARGB's size: give the quarter RGB does not use back.
+    void* shrunk = std::realloc(buf_, count * 3);
+    if (shrunk != nullptr) buf_ = static_cast<uint8_t*>(shrunk);
   }
 
   void OnOK() override {
@@ -94,9 +92,9 @@ class PixelWorker : public Napi::AsyncWorker {
   // Fills buf_ (as ARGB, or as RGB after setting rgb_), width_ and height_; false after SetError.
   virtual bool Read(openslide_t* osr) = 0;
   // Not zero-filled: OpenSlide writes (or clears) every pixel itself.
-  bool Allocate(size_t bytes_per_pixel = 4) {
+  bool Allocate() {
     const size_t count = static_cast<size_t>(width_) * static_cast<size_t>(height_);
-    buf_ = static_cast<uint8_t*>(std::malloc(count * bytes_per_pixel));
+    buf_ = static_cast<uint8_t*>(std::malloc(count * 4));
     if (buf_ == nullptr) {
       code_ = "OUT_OF_MEMORY";
       SetError("cannot allocate the region buffer");
@@ -130,9 +128,10 @@ class RegionWorker : public PixelWorker {
     height_ = h;
   }
 
-  // Write 0..1 floats into array at element offset (checked by the caller to fit) instead.
+  // Sample bilinearly into the target instead of converting (with SetTarget).
   void SetSampling(const Sampling& sampling) { sampling_ = sampling; }
 
+  // Write 0..1 floats into array at element offset (checked by the caller to fit) instead.
   void SetTarget(Napi::Float32Array array, size_t offset) {
     target_ref_ = Napi::Persistent(static_cast<Napi::Object>(array));
     target_ = array.Data() + offset;
@@ -140,14 +139,12 @@ class RegionWorker : public PixelWorker {
 
  protected:
   bool Read(openslide_t* osr) override {
-    TiffTiles* tiles = state_->tiles();
-    if (tiles != nullptr) {
-      if (!Allocate(3)) return false;
-      rgb_ = tiles->TryRead(x_, y_, level_, width_, height_, buf_);
-      if (rgb_) return true;
-      std::free(buf_);
-    }
     if (!Allocate()) return false;
+    // The direct path writes RGB into the buffer's first three quarters; if it declines, OpenSlide
+    // overwrites the whole buffer with ARGB.
+    TiffTiles* tiles = state_->tiles();
+    rgb_ = tiles != nullptr && tiles->TryRead(x_, y_, level_, width_, height_, buf_);
+    if (rgb_) return true;
     openslide_read_region(osr, argb(), x_, y_, level_, width_, height_);
     return true;
   }

@@ -81,7 +81,7 @@ class TiffTiles {
     if (!h) return false;
     h->problems = 0;
     const bool whole = ix % l.tile_w == 0 && iy % l.tile_h == 0 && width == l.tile_w && height == l.tile_h;
-    const bool ok = whole ? ReadTile(*h, ix, iy, rgb) : Assemble(*h, l, ix, iy, width, height, rgb);
+    const bool ok = whole ? ReadTile(*h, l, ix, iy, rgb) : Assemble(*h, l, ix, iy, width, height, rgb);
     // A warning counts as a failure: libjpeg only warns about corrupt data and returns grey, where
     // OpenSlide fails the read; falling back lets OpenSlide give its own answer and error.
     if (!ok || h->problems != 0) return false;  // the handle is dropped: its decoder state is unknown
@@ -111,21 +111,19 @@ class TiffTiles {
   };
 
   // Decodes the tile holding level pixel (x, y) into out (tile_w * tile_h * 3 bytes).
-  static bool ReadTile(Handle& h, int64_t x, int64_t y, uint8_t* out) {
-    uint32_t tw = 0, th = 0;
-    TIFFGetField(h.tiff, TIFFTAG_TILEWIDTH, &tw);
-    TIFFGetField(h.tiff, TIFFTAG_TILELENGTH, &th);
-    const tmsize_t bytes = static_cast<tmsize_t>(tw) * th * 3;
+  static bool ReadTile(Handle& h, const Level& l, int64_t x, int64_t y, uint8_t* out) {
+    const tmsize_t bytes = static_cast<tmsize_t>(l.tile_w * l.tile_h * 3);
     const ttile_t tile = TIFFComputeTile(h.tiff, static_cast<uint32_t>(x), static_cast<uint32_t>(y), 0, 0);
     return TIFFReadEncodedTile(h.tiff, tile, out, bytes) == bytes;
   }
 
-  // Copies the region out of every tile it overlaps (each decoded once per read).
+  // Copies the region out of every tile it overlaps (each decoded once per read); the whole-tile case
+  // above decodes straight into rgb, without the copy.
   static bool Assemble(Handle& h, const Level& l, int64_t x, int64_t y, int64_t w, int64_t hgt, uint8_t* rgb) {
     std::vector<uint8_t> tile(static_cast<size_t>(l.tile_w * l.tile_h * 3));
     for (int64_t ty = y / l.tile_h * l.tile_h; ty < y + hgt; ty += l.tile_h) {
       for (int64_t tx = x / l.tile_w * l.tile_w; tx < x + w; tx += l.tile_w) {
-        if (!ReadTile(h, tx, ty, tile.data())) return false;
+        if (!ReadTile(h, l, tx, ty, tile.data())) return false;
         const int64_t x0 = std::max(x, tx), x1 = std::min(x + w, tx + l.tile_w);
         const int64_t y0 = std::max(y, ty), y1 = std::min(y + hgt, ty + l.tile_h);
         for (int64_t row = y0; row < y1; ++row) {

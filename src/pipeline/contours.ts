@@ -191,7 +191,9 @@ function groupHoles(holes: Hole[], w: number, h: number): HoleGroup[] {
       continue;
     }
     const key = ty * cols + tx;
-    tiles.set(key, [...(tiles.get(key) ?? []), hole]);
+    const members = tiles.get(key);
+    if (members) members.push(hole);
+    else tiles.set(key, [hole]);
   }
   for (const [key, members] of tiles) {
     if (members.length === 1) {

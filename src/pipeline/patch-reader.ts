@@ -2,7 +2,7 @@
  * Reads one grid patch as the patch model's input: RGB at the patch magnification, scaled to 0..1,
  * written straight into a batch tensor (NHWC). Pixels past the slide's right or bottom edge are white.
  */
-import type { SlideSource } from '../slide/source';
+import type { BilinearSampling, SlideSource } from '../slide/source';
 import { type PatchGrid, patchRectLevel0 } from './grid';
 
 const WHITE = 1;
@@ -17,6 +17,7 @@ export async function readPatchInto(
 ): Promise<void> {
   if (grid.resample) await readResampled(source, grid, row, col, out, offset);
   else await readDirect(source, grid, row, col, out, offset);
+  padWhite(grid, row, col, out, offset);
 }
 
 async function readDirect(
@@ -36,7 +37,6 @@ async function readDirect(
     const image = await source.readRegion(request);
     toUnit(image.data, p * p * 3, out, offset);
   }
-  padWhite(grid, row, col, out, offset);
 }
 
 /**
@@ -94,14 +94,25 @@ async function readResampled(
   const level = source.levels[grid.readLevel]!;
   const maxU = Math.min(w, level.width - u0) - 1;
   const maxV = Math.min(h, level.height - v0) - 1;
+  const sampling = { size: p, scale: f, originU, originV, u0, v0, maxU, maxV };
   if (source.readRegionSampledInto) {
     // The same sampling, done on the read's worker thread (src/native/slide_state.h, SampleBilinear).
-    const sampling = { size: p, scale: f, originU, originV, u0, v0, maxU, maxV };
     await source.readRegionSampledInto(request, sampling, out, offset);
-    padWhite(grid, row, col, out, offset);
-    return;
+  } else {
+    sampleBilinear((await source.readRegion(request)).data, w, h, sampling, out, offset);
   }
-  const data = (await source.readRegion(request)).data;
+}
+
+/** `BilinearSampling` of a w x h RGB region into out from offset on, as 0..1 floats. */
+function sampleBilinear(
+  data: Uint8Array,
+  w: number,
+  h: number,
+  s: BilinearSampling,
+  out: Float32Array,
+  offset: number,
+): void {
+  const { size: p, scale: f, originU, originV, u0, v0, maxU, maxV } = s;
   // Sample positions depend on x alone: compute them once per patch, outside the pixel loop.
   const xa = new Int32Array(p);
   const xb = new Int32Array(p);
@@ -135,5 +146,4 @@ async function readResampled(
       }
     }
   }
-  padWhite(grid, row, col, out, offset);
 }

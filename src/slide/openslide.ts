@@ -89,22 +89,14 @@ export class OpenSlide implements SlideSource {
   }
 
   async readRegion(request: RegionRequest): Promise<RgbImage> {
-    this.checkLevel(request.level);
-    try {
-      return await this.native.readRegion(request.x, request.y, request.level, request.width, request.height);
-    } catch (err) {
-      throw fromNativeError(err);
-    }
+    const { x, y, level, width, height } = request;
+    return this.call(level, () => this.native.readRegion(x, y, level, width, height));
   }
 
   /** `readRegion`'s pixels as `byte / 255` floats in `target` from `offset` on, converted natively. */
   async readRegionInto(request: RegionRequest, target: Float32Array, offset: number): Promise<void> {
-    this.checkLevel(request.level);
-    try {
-      await this.native.readRegion(request.x, request.y, request.level, request.width, request.height, target, offset);
-    } catch (err) {
-      throw fromNativeError(err);
-    }
+    const { x, y, level, width, height } = request;
+    return this.call(level, () => this.native.readRegion(x, y, level, width, height, target, offset));
   }
 
   /** The region sampled bilinearly into `target` (see `BilinearSampling`), natively. */
@@ -114,36 +106,25 @@ export class OpenSlide implements SlideSource {
     target: Float32Array,
     offset: number,
   ): Promise<void> {
-    this.checkLevel(request.level);
+    const { x, y, level, width, height } = request;
     const s = sampling;
     const packed = Float64Array.of(s.size, s.scale, s.originU, s.originV, s.u0, s.v0, s.maxU, s.maxV);
-    try {
-      await this.native.readRegion(
-        request.x,
-        request.y,
-        request.level,
-        request.width,
-        request.height,
-        target,
-        offset,
-        packed,
-      );
-    } catch (err) {
-      throw fromNativeError(err);
-    }
+    return this.call(level, () => this.native.readRegion(x, y, level, width, height, target, offset, packed));
   }
 
   async readAssociatedImage(name: string): Promise<RgbImage> {
-    try {
-      return await this.native.readAssociatedImage(name);
-    } catch (err) {
-      throw fromNativeError(err);
-    }
+    return this.call(null, () => this.native.readAssociatedImage(name));
   }
 
-  private checkLevel(level: number): void {
-    if (level >= this.levels.length) {
+  /** Runs a native read of `level` (checked first, when given), with its failures as SlideErrors. */
+  private async call<T>(level: number | null, read: () => Promise<T>): Promise<T> {
+    if (level !== null && level >= this.levels.length) {
       throw new SlideError('INVALID_ARGUMENT', `level ${level} does not exist (the slide has ${this.levels.length})`);
+    }
+    try {
+      return await read();
+    } catch (err) {
+      throw fromNativeError(err);
     }
   }
 

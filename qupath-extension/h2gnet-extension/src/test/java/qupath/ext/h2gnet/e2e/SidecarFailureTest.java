@@ -69,14 +69,7 @@ class SidecarFailureTest {
 			SlowPixelSource slow = new SlowPixelSource(pngPixels, 300);
 			H2GNet h2g = H2GNet.builder().connection(sidecar).source(SourceMode.PIXELS).build();
 			AtomicReference<Throwable> failure = new AtomicReference<>();
-			Thread worker = new Thread(() -> {
-				try {
-					h2g.run(ImageInput.pixelsOnly(slow), null);
-				} catch (Throwable t) {
-					failure.set(t);
-				}
-			});
-			worker.start();
+			Thread worker = runInBackground(h2g, slow, failure);
 			assertTrue(slow.firstRead.await(60, TimeUnit.SECONDS), "the sidecar asked for pixels");
 			long t0 = System.nanoTime();
 			worker.interrupt(); // what QuPath's task Cancel and stopping a script do
@@ -110,14 +103,7 @@ class SidecarFailureTest {
 			};
 			H2GNet h2g = H2GNet.builder().connection(sidecar).source(SourceMode.PIXELS).listener(listener).build();
 			AtomicReference<Throwable> failure = new AtomicReference<>();
-			Thread worker = new Thread(() -> {
-				try {
-					h2g.run(ImageInput.pixelsOnly(slow), null);
-				} catch (Throwable t) {
-					failure.set(t);
-				}
-			});
-			worker.start();
+			Thread worker = runInBackground(h2g, slow, failure);
 			assertTrue(slow.firstRead.await(60, TimeUnit.SECONDS));
 			assertTrue(started.await(10, TimeUnit.SECONDS));
 			long pid = sidecar.launcher().pid().orElseThrow();
@@ -240,6 +226,19 @@ class SidecarFailureTest {
 			assertEquals(Reason.LAUNCH_FAILED, e.reason());
 			assertTrue(e.getMessage().contains("Cannot start the H2G-Net sidecar"), e.getMessage());
 		}
+	}
+
+	/** Runs the job on a thread of its own (as QuPath's task does), keeping what it throws. */
+	private static Thread runInBackground(H2GNet h2g, SlowPixelSource pixels, AtomicReference<Throwable> failure) {
+		Thread worker = new Thread(() -> {
+			try {
+				h2g.run(ImageInput.pixelsOnly(pixels), null);
+			} catch (Throwable t) {
+				failure.set(t);
+			}
+		});
+		worker.start();
+		return worker;
 	}
 
 	private static SidecarException assertInstanceOfSidecar(Throwable t) {

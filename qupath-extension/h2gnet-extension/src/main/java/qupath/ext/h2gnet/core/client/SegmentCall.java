@@ -49,9 +49,7 @@ public final class SegmentCall {
 		try {
 			return future.get();
 		} catch (InterruptedException e) {
-			cancel();
-			Thread.currentThread().interrupt();
-			throw new SidecarException(Reason.CANCELLED, "The segmentation was cancelled.", e);
+			throw cancelledBy(e);
 		} catch (ExecutionException e) {
 			throw unwrap(e);
 		}
@@ -62,12 +60,17 @@ public final class SegmentCall {
 		try {
 			return future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
 		} catch (InterruptedException e) {
-			cancel();
-			Thread.currentThread().interrupt();
-			throw new SidecarException(Reason.CANCELLED, "The segmentation was cancelled.", e);
+			throw cancelledBy(e);
 		} catch (ExecutionException e) {
 			throw unwrap(e);
 		}
+	}
+
+	/** An interrupted wait cancels the job, keeps the thread's interrupt flag, and says so. */
+	private SidecarException cancelledBy(InterruptedException e) {
+		cancel();
+		Thread.currentThread().interrupt();
+		return new SidecarException(Reason.CANCELLED, "The segmentation was cancelled.", e);
 	}
 
 	/** The result future, for callers that compose asynchronously. */
