@@ -96,7 +96,7 @@ async function childAlone(cfg) {
 
 /** A SlideSource that counts reads and the time they take (pipeline-side instrumentation). */
 function countingSource(slide) {
-  const stats = { reads: 0, readMs: 0, maxInFlight: 0, into: 0, sampled: 0 };
+  const stats = { reads: 0, readMs: 0, maxInFlight: 0, batches: 0, into: 0, sampled: 0 };
   let inFlight = 0;
   const counted = async (read) => {
     const t0 = performance.now();
@@ -118,16 +118,13 @@ function countingSource(slide) {
     close: () => slide.close(),
     readRegion: (req) => counted(() => slide.readRegion(req)),
   };
-  // The pipeline converts (readRegionInto) or samples (readRegionSampledInto) pixels natively when the
-  // source offers it: forward them when this build's OpenSlide has them (an older build may not).
-  for (const [method, stat] of [
-    ['readRegionInto', 'into'],
-    ['readRegionSampledInto', 'sampled'],
-  ]) {
-    if (typeof slide[method] !== 'function') continue;
-    source[method] = (...args) => {
-      stats[stat]++;
-      return counted(() => slide[method](...args));
+  // The pipeline converts or samples pixels natively, a batch per call, when the source offers
+  // readRegionsInto: forward it when this build's OpenSlide has it (an older build may not).
+  if (typeof slide.readRegionsInto === 'function') {
+    source.readRegionsInto = (reads, target) => {
+      stats.batches++;
+      for (const r of reads) stats[r.sampling ? 'sampled' : 'into']++;
+      return counted(() => slide.readRegionsInto(reads, target));
     };
   }
   return { source, stats };
@@ -214,6 +211,7 @@ async function childE2e(cfg) {
       count: readStats.reads,
       meanMs: readStats.readMs / Math.max(1, readStats.reads),
       maxInFlight: readStats.maxInFlight,
+      batches: readStats.batches,
       into: readStats.into,
       sampled: readStats.sampled,
       directTiles: slide.directTileReads ?? 0,

@@ -39,6 +39,8 @@ export interface ModelSet {
   demo: boolean;
   source: string | null;
   parameters: ModelParameters;
+  /** Where the sessions run. */
+  provider: ExecutionProvider;
   patch: LoadedModel<PatchModelBinding>;
   refinement: LoadedModel<RefinementModelBinding>;
   release(): Promise<void>;
@@ -121,6 +123,7 @@ export async function loadModelSet(directory: string, options: SessionOptions): 
       demo: manifest.demo,
       source: manifest.source ?? null,
       parameters: params,
+      provider: options.provider,
       patch: { session: patchSession, binding: patchBinding, info: patchInfo },
       refinement: { session: refinementSession, binding: refinementBinding, info: refinementInfo },
       release: async () => {

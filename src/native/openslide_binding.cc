@@ -9,6 +9,7 @@
 #include <napi.h>
 #include <openslide.h>
 
+#include "batch_worker.h"
 #include "pixel_workers.h"
 #include "slide_state.h"
 
@@ -50,6 +51,7 @@ class Slide : public Napi::ObjectWrap<Slide> {
     Napi::Function fn = DefineClass(env, "NativeSlide",
                                     {
                                         InstanceMethod("readRegion", &Slide::ReadRegion),
+                                        InstanceMethod("readRegions", &Slide::ReadRegions),
                                         InstanceMethod("readAssociatedImage", &Slide::ReadAssociated),
                                         InstanceMethod("close", &Slide::Close),
                                         InstanceAccessor("closed", &Slide::Closed, nullptr),
@@ -77,6 +79,7 @@ class Slide : public Napi::ObjectWrap<Slide> {
 
  private:
   Napi::Value ReadRegion(const Napi::CallbackInfo& info);
+  Napi::Value ReadRegions(const Napi::CallbackInfo& info);
   Napi::Value ReadAssociated(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info) {
     state_->Close();
@@ -205,18 +208,10 @@ Napi::Value RejectWith(Napi::Env env, const std::string& code, const std::string
   return deferred.Promise();
 }
 
-// readRegion(x, y, level, width, height) resolves to {width, height, data: Buffer of RGB bytes};
-// readRegion(x, y, level, width, height, target, offset) writes byte / 255 floats into the
-// Float32Array target from element offset on and resolves to undefined;
-// readRegion(x, y, level, width, height, target, offset, sampling) writes the region sampled
-// bilinearly instead: sampling is a Float64Array [size, scale, originU, originV, u0, v0, maxU, maxV]
-// (h2g::Sampling), and size * size * 3 floats are written.
+// readRegion(x, y, level, width, height) resolves to {width, height, data: Buffer of RGB bytes}.
 Napi::Value Slide::ReadRegion(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const size_t argc = info.Length();
-  if (argc != 5 && argc != 7 && argc != 8) {
-    return RejectWith(env, "INVALID_ARGUMENT", "readRegion(x, y, level, width, height[, target, offset[, sampling]])");
-  }
+  if (info.Length() != 5) return RejectWith(env, "INVALID_ARGUMENT", "readRegion(x, y, level, width, height)");
   for (size_t i = 0; i < 5; ++i) {
     if (!IsInteger(info[i])) return RejectWith(env, "INVALID_ARGUMENT", "region coordinates must be integers");
   }
@@ -232,39 +227,40 @@ Napi::Value Slide::ReadRegion(const Napi::CallbackInfo& info) {
                           " pixels)");
   }
   if (level < 0 || level > INT32_MAX) return RejectWith(env, "INVALID_ARGUMENT", "level out of range");
-  Napi::Float32Array target;
-  size_t offset = 0;
-  h2g::Sampling sampling{};
-  if (argc == 8) {
-    const bool f64 = info[7].IsTypedArray() && info[7].As<Napi::TypedArray>().TypedArrayType() == napi_float64_array;
-    if (!f64 || info[7].As<Napi::Float64Array>().ElementLength() != 8) {
-      return RejectWith(env, "INVALID_ARGUMENT", "sampling must be a Float64Array of 8 numbers");
-    }
-    const double* v = info[7].As<Napi::Float64Array>().Data();
-    sampling = {static_cast<int64_t>(v[0]), v[1], v[2], v[3], v[4], v[5], v[6], v[7]};
-    const bool inside = v[6] >= 0 && v[7] >= 0 && v[6] <= static_cast<double>(w - 1) && v[7] <= static_cast<double>(h - 1);
-    if (!(v[0] >= 1 && v[0] <= 65536 && v[0] == std::floor(v[0])) || !(v[1] > 0) || !inside) {
-      return RejectWith(env, "INVALID_ARGUMENT", "sampling: size must be a whole number >= 1, scale > 0, max inside the region");
-    }
-  }
-  const int64_t out_pixels = argc == 8 ? sampling.size * sampling.size : w * h;
-  if (argc >= 7) {
-    if (!info[5].IsTypedArray() || info[5].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-      return RejectWith(env, "INVALID_ARGUMENT", "target must be a Float32Array");
-    }
-    target = info[5].As<Napi::Float32Array>();
-    const double off = info[6].IsNumber() ? info[6].As<Napi::Number>().DoubleValue() : -1;
-    if (!IsInteger(info[6]) || off < 0 || off + static_cast<double>(out_pixels * 3) > static_cast<double>(target.ElementLength())) {
-      return RejectWith(env, "INVALID_ARGUMENT",
-                        "target offset must be an integer with room for the region's floats after it");
-    }
-    offset = static_cast<size_t>(off);
-  }
   openslide_t* osr = state_->Acquire();
   if (osr == nullptr) return RejectWith(env, "CLOSED", "the slide is closed");
   auto* worker = new RegionWorker(env, state_, osr, x, y, static_cast<int32_t>(level), w, h);
-  if (argc >= 7) worker->SetTarget(target, offset);
-  if (argc == 8) worker->SetSampling(sampling);
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+// readRegions(packed, target): regions read one after another on one worker thread, each written as
+// byte / 255 floats (or sampled bilinearly) into the Float32Array target; packed is a Float64Array of
+// h2g::kRegionFields numbers per region (see batch_worker.h). Resolves to undefined.
+Napi::Value Slide::ReadRegions(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const auto is = [&](size_t i, napi_typedarray_type type) {
+    return info[i].IsTypedArray() && info[i].As<Napi::TypedArray>().TypedArrayType() == type;
+  };
+  if (info.Length() != 2 || !is(0, napi_float64_array)) {
+    return RejectWith(env, "INVALID_ARGUMENT", "readRegions(packed: Float64Array, target: Float32Array)");
+  }
+  if (!is(1, napi_float32_array)) return RejectWith(env, "INVALID_ARGUMENT", "target must be a Float32Array");
+  const Napi::Float64Array packed = info[0].As<Napi::Float64Array>();
+  const Napi::Float32Array target = info[1].As<Napi::Float32Array>();
+  const size_t count = packed.ElementLength() / h2g::kRegionFields;
+  if (count == 0 || packed.ElementLength() % h2g::kRegionFields != 0) {
+    return RejectWith(env, "INVALID_ARGUMENT", "packed must hold whole regions, at least one");
+  }
+  std::vector<h2g::RegionInto> regions(count);
+  for (size_t i = 0; i < count; ++i) {
+    const std::string why = h2g::UnpackRegion(packed.Data() + i * h2g::kRegionFields, target.ElementLength(), &regions[i]);
+    if (!why.empty()) return RejectWith(env, "INVALID_ARGUMENT", "region " + std::to_string(i) + ": " + why);
+  }
+  openslide_t* osr = state_->Acquire();
+  if (osr == nullptr) return RejectWith(env, "CLOSED", "the slide is closed");
+  auto* worker = new h2g::RegionsIntoWorker(env, state_, osr, std::move(regions), target);
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;

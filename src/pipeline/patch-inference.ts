@@ -8,7 +8,7 @@ import type { LoadedModel } from '../models/model-set';
 import type { PatchModelBinding } from '../models/contract';
 import { CancelledError } from './errors';
 import type { PatchGrid } from './grid';
-import { readPatchInto } from './patch-reader';
+import { readPatchesInto } from './patch-reader';
 
 export interface PatchInferenceRequest {
   source: SlideSource;
@@ -18,6 +18,11 @@ export interface PatchInferenceRequest {
   model: LoadedModel<PatchModelBinding>;
   tumourChannel: number;
   batchSize: number;
+  /**
+   * How many threads read a batch at once (sources that read natively). 1 when onnxruntime already
+   * keeps every core busy: more readers only preempt inference. More when inference runs elsewhere.
+   */
+  readers?: number;
   signal?: AbortSignal;
   /** Called after each batch with its cells and their tumour probabilities. */
   onBatch?: (cells: readonly number[], probabilities: Float32Array) => void;
@@ -34,13 +39,8 @@ async function readBatch(
   buffer: Float32Array,
 ): Promise<ReadBatch> {
   const p = req.grid.patchSize;
-  const stride = p * p * 3;
-  const tensor = buffer.subarray(0, cells.length * stride);
-  await Promise.all(
-    cells.map((cell, i) =>
-      readPatchInto(req.source, req.grid, Math.floor(cell / req.grid.cols), cell % req.grid.cols, tensor, i * stride),
-    ),
-  );
+  const tensor = buffer.subarray(0, cells.length * p * p * 3);
+  await readPatchesInto(req.source, req.grid, cells, tensor, req.readers);
   return { cells, tensor };
 }
 

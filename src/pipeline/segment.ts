@@ -109,6 +109,9 @@ export async function segmentSlide(
     model: models.patch,
     tumourChannel: params.tumourChannel,
     batchSize: options.batchSize,
+    // On the CPU, onnxruntime keeps every core busy and one reader thread per batch is enough; a GPU
+    // leaves the cores to the readers, and a batch infers faster than one thread decodes it.
+    readers: models.provider === 'cpu' ? 1 : 4,
     signal,
     onBatch: (batchCells, probs) => {
       batchCells.forEach((cell, i) => (heatmapValues[cell] = probs[i]!));

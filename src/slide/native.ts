@@ -16,18 +16,12 @@ export interface NativePixels {
 
 export interface NativeSlide {
   readRegion(x: number, y: number, level: number, width: number, height: number): Promise<NativePixels>;
-  /** Writes byte / 255 RGB floats into `target` from element `offset` on (converted on the worker thread). */
-  readRegion(
-    x: number,
-    y: number,
-    level: number,
-    width: number,
-    height: number,
-    target: Float32Array,
-    offset: number,
-    /** Bilinear sampling instead of conversion: [size, scale, originU, originV, u0, v0, maxU, maxV]. */
-    sampling?: Float64Array,
-  ): Promise<void>;
+  /**
+   * Reads regions one after another on one worker thread into `target` as byte / 255 RGB floats (or
+   * sampled bilinearly): `packed` holds 14 numbers per region, x, y, level, width, height, offset,
+   * then size, scale, originU, originV, u0, v0, maxU, maxV of its sampling (size 0: none).
+   */
+  readRegions(packed: Float64Array, target: Float32Array): Promise<void>;
   readAssociatedImage(name: string): Promise<NativePixels>;
   close(): void;
   readonly closed: boolean;

@@ -13,7 +13,10 @@ import {
   pixelSizeFromProperties,
 } from './metadata';
 import { type NativeOpenResult, type NativeSlide, nativeAddon } from './native';
-import type { BilinearSampling, LevelInfo, RegionRequest, RgbImage, SlideSource } from './source';
+import type { LevelInfo, RegionInto, RegionRequest, RgbImage, SlideSource } from './source';
+
+/** Numbers per region in the native `readRegions`' packed argument (src/native/batch_worker.h). */
+const REGION_FIELDS = 14;
 
 export class OpenSlide implements SlideSource {
   readonly description: string;
@@ -93,23 +96,18 @@ export class OpenSlide implements SlideSource {
     return this.call(level, () => this.native.readRegion(x, y, level, width, height));
   }
 
-  /** `readRegion`'s pixels as `byte / 255` floats in `target` from `offset` on, converted natively. */
-  async readRegionInto(request: RegionRequest, target: Float32Array, offset: number): Promise<void> {
-    const { x, y, level, width, height } = request;
-    return this.call(level, () => this.native.readRegion(x, y, level, width, height, target, offset));
-  }
-
-  /** The region sampled bilinearly into `target` (see `BilinearSampling`), natively. */
-  async readRegionSampledInto(
-    request: RegionRequest,
-    sampling: BilinearSampling,
-    target: Float32Array,
-    offset: number,
-  ): Promise<void> {
-    const { x, y, level, width, height } = request;
-    const s = sampling;
-    const packed = Float64Array.of(s.size, s.scale, s.originU, s.originV, s.u0, s.v0, s.maxU, s.maxV);
-    return this.call(level, () => this.native.readRegion(x, y, level, width, height, target, offset, packed));
+  /** Regions as floats in `target` (see `SlideSource.readRegionsInto`), one worker thread per call. */
+  async readRegionsInto(reads: readonly RegionInto[], target: Float32Array): Promise<void> {
+    const packed = new Float64Array(reads.length * REGION_FIELDS);
+    let deepest = 0;
+    reads.forEach(({ request: r, offset, sampling: s }, i) => {
+      // Natively a sampling size of 0 means "no sampling": a sampling given with it is a mistake.
+      if (s && !(s.size >= 1)) throw new SlideError('INVALID_ARGUMENT', `region ${i}: sampling size must be >= 1`);
+      deepest = Math.max(deepest, r.level);
+      const sampling = s ? [s.size, s.scale, s.originU, s.originV, s.u0, s.v0, s.maxU, s.maxV] : [];
+      packed.set([r.x, r.y, r.level, r.width, r.height, offset, ...sampling], i * REGION_FIELDS);
+    });
+    return this.call(deepest, () => this.native.readRegions(packed, target));
   }
 
   async readAssociatedImage(name: string): Promise<RgbImage> {

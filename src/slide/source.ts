@@ -44,6 +44,15 @@ export interface BilinearSampling {
   maxV: number;
 }
 
+/** One region of `SlideSource.readRegionsInto`, and where its floats go. */
+export interface RegionInto {
+  request: RegionRequest;
+  /** Element offset of the region's first float in the target. */
+  offset: number;
+  /** When given, `sampling.size` x `sampling.size` sampled pixels are written instead of the region. */
+  sampling?: BilinearSampling;
+}
+
 export interface SlideSource {
   /** Human-readable name for logs and errors (a path or a client-given label). */
   readonly description: string;
@@ -55,21 +64,11 @@ export interface SlideSource {
   readonly bounds: Bounds | null;
   readRegion(request: RegionRequest): Promise<RgbImage>;
   /**
-   * Optional: the same pixels as `readRegion`, written into `target` from element `offset` on as RGB
-   * floats `byte / 255` (width * height * 3 of them). A source implements it when it can fill a batch
-   * tensor off the JavaScript thread; the pipeline converts `readRegion`'s bytes itself otherwise.
+   * Optional: several regions read into one float array (a batch tensor) off the JavaScript thread,
+   * each as `readRegion`'s pixels `byte / 255` (width * height * 3 floats from its offset on), or
+   * sampled bilinearly when it carries a `sampling`. The pipeline's patch reader reads through
+   * `readRegion` and converts or samples in JavaScript when a source lacks it.
    */
-  readRegionInto?(request: RegionRequest, target: Float32Array, offset: number): Promise<void>;
-  /**
-   * Optional: `readRegion`'s pixels sampled bilinearly into a `sampling.size` x `sampling.size` RGB
-   * float image (`byte / 255` scale) in `target` from `offset` on, off the JavaScript thread. The
-   * pipeline's patch reader samples in JavaScript when a source lacks it.
-   */
-  readRegionSampledInto?(
-    request: RegionRequest,
-    sampling: BilinearSampling,
-    target: Float32Array,
-    offset: number,
-  ): Promise<void>;
+  readRegionsInto?(reads: readonly RegionInto[], target: Float32Array): Promise<void>;
   close(): Promise<void>;
 }

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadModelSet, type ModelSet } from '../../src/models/model-set';
 import { tissueFractions, planPatchGrid } from '../../src/pipeline/grid';
-import { readPatchInto } from '../../src/pipeline/patch-reader';
+import { readPatchesInto } from '../../src/pipeline/patch-reader';
 import { refinementInputs } from '../../src/pipeline/refine';
 import { segmentSlide } from '../../src/pipeline/segment';
 import type { SegmentationResult } from '../../src/pipeline/types';
@@ -105,7 +105,7 @@ describe.each([
     const plan = planPatchGrid(slide.levels, slide.pixelSize!.x, 1.0, 256);
     for (const [r, c] of CELLS) {
       const ours = new Float32Array(256 * 256 * 3);
-      await readPatchInto(slide, plan, r, c, ours, 0);
+      await readPatchesInto(slide, plan, [r * plan.cols + c], ours);
       const ref = readNpy(path.join(refDir, `patch_${r}_${c}.npy`));
       expect(maxAbsDiff(ours, ref.data)).toBeLessThan(resampled ? 1e-5 : 1e-7);
     }

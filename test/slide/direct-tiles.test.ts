@@ -1,12 +1,13 @@
 /**
  * The direct tile path (src/native/tiff_tiles.h) must give exactly OpenSlide's bytes, be taken where
- * it claims to be, and never where it cannot be; and `readRegionInto` must equal `readRegion / 255`.
+ * it claims to be, and never where it cannot be; and `readRegionsInto` must equal `readRegion / 255`.
  */
 import { copyFileSync, mkdtempSync, openSync, writeSync, closeSync, fstatSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { OpenSlide } from '../../src/slide/openslide';
 import { SlideError } from '../../src/slide/errors';
+import type { RegionInto } from '../../src/slide/source';
 import { CMU_SMALL, PYRAMID_40X, SHAPES_TIFF } from '../helpers/paths';
 
 interface Case {
@@ -134,66 +135,75 @@ describe('direct tiles equal OpenSlide on every tile of real slides', () => {
   });
 });
 
-describe('readRegionInto', () => {
-  test('writes exactly readRegion / 255 at the offset, on the direct path and through OpenSlide', async () => {
+/** A request's float image as `readRegion / 255` gives it (the rule `readRegionsInto` must follow). */
+function floatsOf(bytes: Uint8Array): Buffer {
+  return Buffer.from(Float32Array.from(bytes, (v) => v / 255).buffer);
+}
+
+describe('readRegionsInto', () => {
+  test('writes exactly readRegion / 255 at each offset, on the direct path and through OpenSlide', async () => {
     const slide = await OpenSlide.open(PYRAMID_40X);
     const requests = [
       { level: 0, x: 512, y: 768, width: 256, height: 256 }, // a whole tile: direct
       { level: 2, x: 4000, y: 5000, width: 300, height: 300 }, // across the edge: OpenSlide, white outside
     ];
-    for (const req of requests) {
-      const n = req.width * req.height * 3;
-      const target = new Float32Array(n + 10).fill(-1);
-      await slide.readRegionInto(req, target, 7);
-      const bytes = (await slide.readRegion(req)).data;
-      let mismatches = 0;
-      for (let i = 0; i < n; i++) if (target[7 + i] !== Math.fround(bytes[i]! / 255)) mismatches++;
-      expect(mismatches).toBe(0);
-      expect([...target.subarray(0, 7), ...target.subarray(7 + n)]).toEqual(new Array(10).fill(-1));
+    const n = requests.map((r) => r.width * r.height * 3);
+    const target = new Float32Array(7 + n[0]! + 5 + n[1]! + 3).fill(-1);
+    const offsets = [7, 7 + n[0]! + 5];
+    await slide.readRegionsInto(
+      requests.map((request, i) => ({ request, offset: offsets[i]! })),
+      target,
+    );
+    for (const [i, req] of requests.entries()) {
+      const written = Buffer.from(target.buffer, offsets[i]! * 4, n[i]! * 4);
+      expect(written.equals(floatsOf((await slide.readRegion(req)).data))).toBe(true);
     }
+    const untouched = [...target.subarray(0, 7), ...target.subarray(7 + n[0]!, offsets[1]), ...target.subarray(-3)];
+    expect(untouched).toEqual(new Array(15).fill(-1));
     expect(slide.directTileReads).toBe(2);
     await slide.close();
   });
 
-  test('64 concurrent reads into one batch tensor equal the same reads one by one', async () => {
+  test('a batch of 64 split over concurrent calls equals the same regions read one by one', async () => {
     const slide = await OpenSlide.open(PYRAMID_40X);
     const stride = 256 * 256 * 3;
-    const reqs = Array.from({ length: 64 }, (_, i) => ({
-      level: 0,
-      x: (i % 16) * 256,
-      y: Math.floor(i / 16) * 512,
-      width: 256,
-      height: 256,
+    const reads = Array.from({ length: 64 }, (_, i) => ({
+      request: { level: 0, x: (i % 16) * 256, y: Math.floor(i / 16) * 512, width: 256, height: 256 },
+      offset: i * stride,
     }));
     const batch = new Float32Array(64 * stride);
-    await Promise.all(reqs.map((req, i) => slide.readRegionInto(req, batch, i * stride)));
-    const one = new Float32Array(stride);
+    await Promise.all([0, 16, 32, 48].map((from) => slide.readRegionsInto(reads.slice(from, from + 16), batch)));
     let differing = 0;
-    for (const [i, req] of reqs.entries()) {
-      await slide.readRegionInto(req, one, 0);
-      if (!Buffer.from(one.buffer).equals(Buffer.from(batch.buffer, i * stride * 4, stride * 4))) differing++;
+    for (const [i, { request }] of reads.entries()) {
+      const expected = floatsOf((await slide.readRegion(request)).data);
+      if (!expected.equals(Buffer.from(batch.buffer, i * stride * 4, stride * 4))) differing++;
     }
     expect(differing).toBe(0);
     await slide.close();
   });
 
-  test('hundreds of concurrent direct reads with a close in the middle: each is right or fails CLOSED', async () => {
+  test('hundreds of concurrent reads with a close in the middle: each is right or fails CLOSED', async () => {
     const reference = await OpenSlide.open(PYRAMID_40X, { directTiles: false });
     const req = { level: 0, x: 768, y: 1024, width: 256, height: 256 };
     const expected = Buffer.from((await reference.readRegion(req)).data);
-    const expectedFloats = Buffer.from(Float32Array.from(expected, (v) => v / 255).buffer);
+    const expectedFloats = floatsOf(expected);
     await reference.close();
     const slide = await OpenSlide.open(PYRAMID_40X);
     const stride = 256 * 256 * 3;
-    const batch = new Float32Array(300 * stride);
+    const batch = new Float32Array(300 * 2 * stride);
     const outcomes = Array.from({ length: 300 }, (_, i) => {
       const read =
         i % 2 === 0
           ? slide.readRegion(req).then((img) => (Buffer.from(img.data).equals(expected) ? 'right' : 'wrong'))
-          : slide.readRegionInto(req, batch, i * stride).then(() => {
-              const floats = Buffer.from(batch.buffer, i * stride * 4, stride * 4);
-              return floats.equals(expectedFloats) ? 'right' : 'wrong';
-            });
+          : slide
+              .readRegionsInto(
+                [0, 1].map((k) => ({ request: req, offset: (2 * i + k) * stride })),
+                batch,
+              )
+              .then(() => {
+                const floats = Buffer.from(batch.buffer, 2 * i * stride * 4, 2 * stride * 4);
+                return floats.equals(Buffer.concat([expectedFloats, expectedFloats])) ? 'right' : 'wrong';
+              });
       if (i === 150) void slide.close();
       return read.catch((e: unknown) => `error ${(e as SlideError).code}`);
     });
@@ -206,22 +216,28 @@ describe('readRegionInto', () => {
     expect(slide.closed).toBe(true);
   });
 
-  test('a target that is not a Float32Array, or too short for the region, is refused', async () => {
+  test('a bad target, offset, region or batch is refused, and the slide keeps serving', async () => {
     const slide = await OpenSlide.open(CMU_SMALL);
-    const req = { level: 0, x: 0, y: 0, width: 16, height: 16 };
-    const code = (p: Promise<unknown>) =>
-      p.then(
+    const request = { level: 0, x: 0, y: 0, width: 16, height: 16 };
+    const code = (reads: RegionInto[], target: Float32Array) =>
+      slide.readRegionsInto(reads, target).then(
         () => 'ok',
         (e: unknown) => `${(e as SlideError).code}: ${(e as Error).message}`,
       );
-    expect(await code(slide.readRegionInto(req, new Uint8Array(768) as unknown as Float32Array, 0))).toMatch(
+    const one = (offset: number) => [{ request, offset }];
+    expect(await code(one(0), new Uint8Array(768) as unknown as Float32Array)).toMatch(
       /^INVALID_ARGUMENT: target must be a Float32Array/,
     );
-    expect(await code(slide.readRegionInto(req, new Float32Array(768), 1))).toMatch(/^INVALID_ARGUMENT: target offset/);
-    expect(await code(slide.readRegionInto(req, new Float32Array(768), -1))).toMatch(/^INVALID_ARGUMENT/);
-    expect(await code(slide.readRegionInto(req, new Float32Array(768), 0))).toBe('ok');
-    // The slide still serves reads after the refusals.
-    expect((await slide.readRegion(req)).data.length).toBe(768);
+    expect(await code(one(1), new Float32Array(768))).toMatch(/^INVALID_ARGUMENT: region 0: target offset/);
+    expect(await code(one(-1), new Float32Array(768))).toMatch(/^INVALID_ARGUMENT: region 0: target offset/);
+    expect(await code(one(0.5), new Float32Array(768))).toMatch(/^INVALID_ARGUMENT: region 0: .*integers/);
+    expect(await code([], new Float32Array(768))).toMatch(/^INVALID_ARGUMENT: packed must hold whole regions/);
+    const second = [...one(0), { request: { ...request, width: 0 }, offset: 0 }];
+    expect(await code(second, new Float32Array(768))).toMatch(/^INVALID_ARGUMENT: region 1: region size/);
+    const badLevel = [{ request: { ...request, level: 9 }, offset: 0 }];
+    expect(await code(badLevel, new Float32Array(768))).toMatch(/^INVALID_ARGUMENT: level 9 does not exist/);
+    expect(await code(one(0), new Float32Array(768))).toBe('ok');
+    expect((await slide.readRegion(request)).data.length).toBe(768);
     await slide.close();
   });
 });
