@@ -123,15 +123,37 @@ describe('direct tiles equal OpenSlide on every tile of real slides', () => {
     // Tile by tile until OpenSlide first fails (its error state is sticky: later reads all fail).
     let differing = 0;
     let firstError = '';
+    let errorRow = -1;
     for (let i = 0; i < 17 * 23 && !firstError; i++) {
       const req = { level: 0, x: (i % 17) * 256, y: Math.floor(i / 17) * 256, width: 256, height: 256 };
       const [a, b] = await Promise.all([settle(direct.readRegion(req)), settle(plain.readRegion(req))]);
       if (a !== b) differing++;
-      if (b.startsWith('error')) firstError = `${a} / ${b}`;
+      if (b.startsWith('error')) {
+        firstError = `${a} / ${b}`;
+        errorRow = Math.floor(i / 17);
+      }
     }
     expect(firstError).toBe('error CORRUPT / error CORRUPT');
     expect(differing).toBe(0);
-    await Promise.all([direct.close(), plain.close()]);
+    // A batch read over the same tiles, a row per call, fails the same way at the same row.
+    const batch = await OpenSlide.open(copy);
+    const stride = 256 * 256 * 3;
+    const target = new Float32Array(17 * stride);
+    let failedRow = -1;
+    let failure = '';
+    for (let row = 0; row < 23 && failedRow < 0; row++) {
+      const reads = Array.from({ length: 17 }, (_, col) => ({
+        request: { level: 0, x: col * 256, y: row * 256, width: 256, height: 256 },
+        offset: col * stride,
+      }));
+      await batch.readRegionsInto(reads, target).catch((e: unknown) => {
+        failedRow = row;
+        failure = `${(e as SlideError).code}: ${(e as Error).message}`;
+      });
+    }
+    expect(failedRow).toBe(errorRow);
+    expect(failure).toMatch(/^CORRUPT: the slide's pixel data cannot be decoded/);
+    await Promise.all([direct.close(), plain.close(), batch.close()]);
   });
 });
 
