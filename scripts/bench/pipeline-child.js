@@ -215,6 +215,7 @@ async function childE2e(cfg) {
       into: readStats.into,
       sampled: readStats.sampled,
       directTiles: slide.directTileReads ?? 0,
+      tileCacheHits: slide.tileCacheHits ?? 0,
     },
     patchModelRun: { calls: patchRun.calls, seconds: patchRun.ms / 1000 },
     refinementRun: { calls: refineRun.calls, seconds: refineRun.ms / 1000 },

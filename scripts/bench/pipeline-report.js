@@ -55,6 +55,7 @@ function summarise(plan, alone, e2e) {
     readMeanMs: median(e2e.map((e) => e.reads.meanMs)),
     reads: median(e2e.map((e) => e.reads.count)),
     directTileReads: median(e2e.map((e) => e.reads.directTiles ?? 0)),
+    tileCacheHits: median(e2e.map((e) => e.reads.tileCacheHits ?? 0)),
     readBatches: median(e2e.map((e) => e.reads.batches ?? 0)),
     readsInto: median(e2e.map((e) => e.reads.into ?? 0)),
     readsSampled: median(e2e.map((e) => e.reads.sampled ?? 0)),
@@ -124,7 +125,8 @@ function report(name, s) {
   );
   out.push(
     `  reads        ${s.reads} calls, ${s.readBatches} of them batches (${s.directTileReads} regions assembled from ` +
-      `tiles decoded directly; natively ${s.readsInto} converted to floats, ${s.readsSampled} resampled)`,
+      `tiles decoded directly, ${s.tileCacheHits} tiles reused from the cache; natively ${s.readsInto} ` +
+      `converted to floats, ${s.readsSampled} resampled)`,
   );
   out.push(
     `  GC           ${f(s.gc.e2eMs, 0)} ms in ${s.gc.e2eCount} pauses end to end, ${f(s.gc.aloneMs, 0)} ms model alone`,

@@ -56,6 +56,7 @@ class Slide : public Napi::ObjectWrap<Slide> {
                                         InstanceMethod("close", &Slide::Close),
                                         InstanceAccessor("closed", &Slide::Closed, nullptr),
                                         InstanceAccessor("directTileReads", &Slide::DirectTileReads, nullptr),
+                                        InstanceAccessor("tileCacheHits", &Slide::TileCacheHits, nullptr),
                                     });
     constructor = new Napi::FunctionReference(Napi::Persistent(fn));
     return fn;
@@ -88,6 +89,9 @@ class Slide : public Napi::ObjectWrap<Slide> {
   Napi::Value Closed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), state_->closed()); }
   Napi::Value DirectTileReads(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), static_cast<double>(state_->DirectTileReads()));
+  }
+  Napi::Value TileCacheHits(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(state_->TileCacheHits()));
   }
 
   std::shared_ptr<SlideState> state_;

@@ -53,6 +53,11 @@ class SlideState {
     return tiles_ ? tiles_->served() : 0;
   }
 
+  uint64_t TileCacheHits() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return tiles_ ? tiles_->cache_hits() : 0;
+  }
+
   bool closed() {
     std::lock_guard<std::mutex> lock(mu_);
     return closed_;

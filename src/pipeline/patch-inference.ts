@@ -18,10 +18,7 @@ export interface PatchInferenceRequest {
   model: LoadedModel<PatchModelBinding>;
   tumourChannel: number;
   batchSize: number;
-  /**
-   * How many threads read a batch at once (sources that read natively). 1 when onnxruntime already
-   * keeps every core busy: more readers only preempt inference. More when inference runs elsewhere.
-   */
+  /** How many threads read a batch at once (sources that read natively); see `cpuReaders`. */
   readers?: number;
   signal?: AbortSignal;
   /** Called after each batch with its cells and their tumour probabilities. */

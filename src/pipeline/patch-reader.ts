@@ -32,6 +32,20 @@ export async function readPatchesInto(
   cells.forEach((cell, i) => padWhite(grid, Math.floor(cell / grid.cols), cell % grid.cols, out, i * stride));
 }
 
+/**
+ * Reader threads per batch when inference runs on the CPU: one per 256 x 256 px each patch decodes,
+ * 1 to 4, so that reading stays a short burst beside inference. One whole tile per patch (a 40x
+ * slide's 10x level) gets one thread: each extra thread woken preempts inference. A 20x slide's 514 px
+ * regions are 4x that: one thread would decode beside inference for a third of each batch (slowing
+ * one of onnxruntime's threads while the other spins), where four finish soon. Measured on 2 cores:
+ * the 20x slide's patch stage 1.58x the model alone with 1 reader, 1.32x with 4; the 40x dense slide
+ * 1.05x with 1, 1.06x with 4 (and 1.11x with 2: the machine's noise is that large).
+ */
+export function cpuReaders(grid: PatchGrid): number {
+  const side = grid.resample ? Math.ceil(grid.patchSize * (grid.scale / grid.readDownsample)) + 2 : grid.patchSize;
+  return Math.min(4, Math.max(1, Math.ceil((side * side) / (256 * 256))));
+}
+
 /** Where a patch's pixels come from: its region at the read level, and its sampling when resampled. */
 function planPatchRead(source: SlideSource, grid: PatchGrid, cell: number, offset: number): RegionInto {
   const row = Math.floor(cell / grid.cols);

@@ -13,6 +13,7 @@ import { chooseLowResLevel, planPatchGrid, tissueFractions } from './grid';
 import { dilate, erode } from './morphology';
 import { validateOptions } from './options';
 import { inferPatches } from './patch-inference';
+import { cpuReaders } from './patch-reader';
 import { clipToRoi, maskToPolygons, polygonArea } from './polygons';
 import { refine } from './refine';
 import { readLowRes } from './lowres';
@@ -109,9 +110,8 @@ export async function segmentSlide(
     model: models.patch,
     tumourChannel: params.tumourChannel,
     batchSize: options.batchSize,
-    // On the CPU, onnxruntime keeps every core busy and one reader thread per batch is enough; a GPU
-    // leaves the cores to the readers, and a batch infers faster than one thread decodes it.
-    readers: models.provider === 'cpu' ? 1 : 4,
+    // A GPU leaves the cores to the readers, and a batch infers faster than one thread decodes it.
+    readers: models.provider === 'cpu' ? cpuReaders(grid) : 4,
     signal,
     onBatch: (batchCells, probs) => {
       batchCells.forEach((cell, i) => (heatmapValues[cell] = probs[i]!));

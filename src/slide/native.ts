@@ -27,6 +27,8 @@ export interface NativeSlide {
   readonly closed: boolean;
   /** Reads served by the direct TIFF tile path (src/native/tiff_tiles.h) instead of OpenSlide; 0 once closed. */
   readonly directTileReads: number;
+  /** Tiles the direct path took from its cache of decoded tiles (src/native/tile_cache.h); 0 once closed. */
+  readonly tileCacheHits: number;
 }
 
 export interface NativeOpenResult {

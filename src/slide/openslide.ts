@@ -77,11 +77,16 @@ export class OpenSlide implements SlideSource {
   }
 
   /**
-   * How many reads were whole JPEG tiles decoded by libtiff directly rather than composited by OpenSlide
+   * How many reads were assembled from JPEG tiles decoded by libtiff directly rather than composited by OpenSlide
    * (byte-identical, ~6x less CPU; see src/native/tiff_tiles.h). For tests and benchmarks.
    */
   get directTileReads(): number {
     return this.native.directTileReads;
+  }
+
+  /** How many decoded tiles the direct path reused from its cache (src/native/tile_cache.h). */
+  get tileCacheHits(): number {
+    return this.native.tileCacheHits;
   }
 
   bestLevelForDownsample(downsample: number): number {

@@ -4,7 +4,7 @@
  * pixels streamed by QuPath), and whatever the number of reader threads a batch is split over.
  */
 import { planPatchGrid, type PatchGrid } from '../../src/pipeline/grid';
-import { readPatchesInto } from '../../src/pipeline/patch-reader';
+import { cpuReaders, readPatchesInto } from '../../src/pipeline/patch-reader';
 import { OpenSlide } from '../../src/slide/openslide';
 import type { BilinearSampling, SlideSource } from '../../src/slide/source';
 import { CMU_SMALL, PYRAMID_40X } from '../helpers/paths';
@@ -100,5 +100,30 @@ describe('readPatchesInto: native and JavaScript paths agree bit for bit', () =>
       /^INVALID_ARGUMENT: region 0: sampling/,
     );
     await slide.close();
+  });
+});
+
+describe('cpuReaders: reader threads per batch grow with the pixels each patch decodes', () => {
+  const levels = (downsamples: number[]) =>
+    downsamples.map((d) => ({ width: 65536 / d, height: 65536 / d, downsample: d }));
+  test.each([
+    {
+      name: '40x slide with a 10x level: one whole tile per patch',
+      ds: [1, 2, 4, 16],
+      mpp: 0.25,
+      size: 256,
+      readers: 1,
+    },
+    { name: '20x slide without 10x: 514 px regions', ds: [1, 4, 16], mpp: 0.5, size: 256, readers: 4 },
+    { name: '40x slide read at 20x: 514 px regions', ds: [1, 2, 8], mpp: 0.25, size: 256, readers: 4 },
+    {
+      name: '40x slide at 0.3 um/px, 128 px patches: ~430 px regions',
+      ds: [1, 4, 16],
+      mpp: 0.3,
+      size: 128,
+      readers: 3,
+    },
+  ])('$name: $readers', ({ ds, mpp, size, readers }) => {
+    expect(cpuReaders(planPatchGrid(levels(ds), mpp, 1, size))).toBe(readers);
   });
 });
