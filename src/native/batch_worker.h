@@ -8,8 +8,8 @@
 #include <napi.h>
 #include <openslide.h>
 
+#include "pixel_convert.h"
 #include "pixel_workers.h"
-#include "slide_state.h"
 
 #include <algorithm>
 #include <cmath>

@@ -13,7 +13,6 @@
 #include "pixel_workers.h"
 #include "slide_state.h"
 
-#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -200,11 +199,7 @@ class OpenWorker : public Napi::AsyncWorker {
   std::shared_ptr<SlideState> state_;
 };
 
-bool IsInteger(const Napi::Value& v) {
-  if (!v.IsNumber()) return false;
-  const double d = v.As<Napi::Number>().DoubleValue();
-  return d == static_cast<double>(static_cast<int64_t>(d));
-}
+bool IsInteger(const Napi::Value& v) { return v.IsNumber() && h2g::IsWhole(v.As<Napi::Number>().DoubleValue()); }
 
 Napi::Value RejectWith(Napi::Env env, const std::string& code, const std::string& message) {
   auto deferred = Napi::Promise::Deferred::New(env);

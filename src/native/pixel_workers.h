@@ -5,6 +5,7 @@
 #include <napi.h>
 #include <openslide.h>
 
+#include "pixel_convert.h"
 #include "slide_state.h"
 
 #include <cstdint>
@@ -34,11 +35,7 @@ inline std::string ReadRegionRgb(SlideState& state, openslide_t* osr, int64_t x,
   TiffTiles* tiles = state.tiles();
   if (tiles != nullptr && tiles->TryRead(x, y, level, width, height, buf)) return {};
   openslide_read_region(osr, reinterpret_cast<uint32_t*>(buf), x, y, level, width, height);
-  const char* err = openslide_get_error(osr);
-  // OpenSlide's error state is sticky: every later read of this handle fails the same way.
-  if (err != nullptr) return std::string("the slide's pixel data cannot be decoded (corrupt file?): ") + err;
-  ArgbToRgbInPlace(buf, static_cast<size_t>(width) * static_cast<size_t>(height));
-  return {};
+  return OpenSlideRgb(osr, buf, static_cast<size_t>(width) * static_cast<size_t>(height));
 }
 
 // The handle is acquired when a read is queued (on the JS thread), so a close() that comes after the
@@ -144,13 +141,9 @@ class AssociatedWorker : public PixelWorker {
     }
     if (!Allocate()) return false;
     openslide_read_associated_image(osr_, name_.c_str(), reinterpret_cast<uint32_t*>(buf_));
-    const char* err = openslide_get_error(osr_);
-    if (err != nullptr) {
-      Fail("CORRUPT", std::string("the slide's pixel data cannot be decoded (corrupt file?): ") + err);
-      return false;
-    }
-    ArgbToRgbInPlace(buf_, static_cast<size_t>(width_) * static_cast<size_t>(height_));
-    return true;
+    const std::string err = OpenSlideRgb(osr_, buf_, static_cast<size_t>(width_) * static_cast<size_t>(height_));
+    if (!err.empty()) Fail("CORRUPT", err);
+    return err.empty();
   }
 
  private:

@@ -83,7 +83,7 @@ class TiffTiles {
     if (!h) return false;
     h->problems = 0;
     const bool whole = ix % l.tile_w == 0 && iy % l.tile_h == 0 && width == l.tile_w && height == l.tile_h;
-    const bool ok = whole ? ReadTile(*h, l, ix, iy, rgb) : Assemble(*h, l, ix, iy, width, height, rgb);
+    const bool ok = whole ? ReadTile(*h, l, TileAt(*h, ix, iy), rgb) : Assemble(*h, l, ix, iy, width, height, rgb);
     // A warning counts as a failure: libjpeg only warns about corrupt data and returns grey, where
     // OpenSlide fails the read; falling back lets OpenSlide give its own answer and error.
     if (!ok || h->problems != 0) return false;  // the handle is dropped: its decoder state is unknown
@@ -118,22 +118,25 @@ class TiffTiles {
     }
   };
 
-  // Decodes the tile holding level pixel (x, y) into out (tile_w * tile_h * 3 bytes).
-  static bool ReadTile(Handle& h, const Level& l, int64_t x, int64_t y, uint8_t* out) {
+  static ttile_t TileAt(Handle& h, int64_t x, int64_t y) {
+    return TIFFComputeTile(h.tiff, static_cast<uint32_t>(x), static_cast<uint32_t>(y), 0, 0);
+  }
+
+  // Decodes a tile into out (tile_w * tile_h * 3 bytes).
+  static bool ReadTile(Handle& h, const Level& l, ttile_t tile, uint8_t* out) {
     const tmsize_t bytes = static_cast<tmsize_t>(l.tile_w * l.tile_h * 3);
-    const ttile_t tile = TIFFComputeTile(h.tiff, static_cast<uint32_t>(x), static_cast<uint32_t>(y), 0, 0);
     return TIFFReadEncodedTile(h.tiff, tile, out, bytes) == bytes;
   }
 
   // The tile at level pixel (tx, ty), from the cache or decoded (and cached unless libtiff complained
   // about it); nullptr when it cannot be decoded cleanly.
   TileCache::Tile CachedTile(Handle& h, const Level& l, int64_t tx, int64_t ty) {
-    const ttile_t index = TIFFComputeTile(h.tiff, static_cast<uint32_t>(tx), static_cast<uint32_t>(ty), 0, 0);
+    const ttile_t index = TileAt(h, tx, ty);
     const uint64_t key = (static_cast<uint64_t>(l.dir) << 32) | index;
     if (TileCache::Tile cached = cache_.Get(key)) return cached;
     auto tile = std::make_shared<DecodedTile>(static_cast<size_t>(l.tile_w * l.tile_h * 3));
     const int problems = h.problems;
-    if (!ReadTile(h, l, tx, ty, tile->data.get()) || h.problems != problems) return nullptr;
+    if (!ReadTile(h, l, index, tile->data.get()) || h.problems != problems) return nullptr;
     cache_.Put(key, tile);
     return tile;
   }

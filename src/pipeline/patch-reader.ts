@@ -42,8 +42,25 @@ export async function readPatchesInto(
  * 1.05x with 1, 1.06x with 4 (and 1.11x with 2: the machine's noise is that large).
  */
 export function cpuReaders(grid: PatchGrid): number {
-  const side = grid.resample ? Math.ceil(grid.patchSize * (grid.scale / grid.readDownsample)) + 2 : grid.patchSize;
-  return Math.min(4, Math.max(1, Math.ceil((side * side) / (256 * 256))));
+  const p = grid.patchSize;
+  const { w, h } = grid.resample ? resampledWindow(grid, patchRectLevel0(grid, 0, 0)) : { w: p, h: p };
+  return Math.min(4, Math.max(1, Math.ceil((w * h) / (256 * 256))));
+}
+
+/**
+ * No level at the patch magnification: the window of the nearest finer level that covers a patch,
+ * sampled bilinearly at each patch pixel's centre (at a scale of exactly 2 this is a 2x2 box average).
+ */
+function resampledWindow(grid: PatchGrid, rect: { x: number; y: number }) {
+  const p = grid.patchSize;
+  const f = grid.scale / grid.readDownsample; // read-level pixels per patch pixel
+  const originU = rect.x / grid.readDownsample;
+  const originV = rect.y / grid.readDownsample;
+  const u0 = Math.max(0, Math.floor(originU + 0.5 * f - 0.5));
+  const v0 = Math.max(0, Math.floor(originV + 0.5 * f - 0.5));
+  const u1 = Math.ceil(originU + (p - 0.5) * f - 0.5) + 1;
+  const v1 = Math.ceil(originV + (p - 0.5) * f - 0.5) + 1;
+  return { f, originU, originV, u0, v0, w: u1 - u0 + 1, h: v1 - v0 + 1 };
 }
 
 /** Where a patch's pixels come from: its region at the read level, and its sampling when resampled. */
@@ -58,17 +75,7 @@ function planPatchRead(source: SlideSource, grid: PatchGrid, cell: number, offse
       offset,
     };
   }
-  // No level at the patch magnification: the covering region of the nearest finer level, sampled
-  // bilinearly at each patch pixel's centre (at a scale of exactly 2 this is a 2x2 box average).
-  const f = grid.scale / grid.readDownsample; // read-level pixels per patch pixel
-  const originU = rect.x / grid.readDownsample;
-  const originV = rect.y / grid.readDownsample;
-  const u0 = Math.max(0, Math.floor(originU + 0.5 * f - 0.5));
-  const v0 = Math.max(0, Math.floor(originV + 0.5 * f - 0.5));
-  const u1 = Math.ceil(originU + (p - 0.5) * f - 0.5) + 1;
-  const v1 = Math.ceil(originV + (p - 0.5) * f - 0.5) + 1;
-  const w = u1 - u0 + 1;
-  const h = v1 - v0 + 1;
+  const { f, originU, originV, u0, v0, w, h } = resampledWindow(grid, rect);
   const request = {
     level: grid.readLevel,
     x: Math.round(u0 * grid.readDownsample),

@@ -40,7 +40,7 @@ export interface NativeOpenResult {
 }
 
 export interface NativeAddon {
-  /** `directTiles` (default true): serve whole aligned JPEG tiles with libtiff (src/native/tiff_tiles.h). */
+  /** `directTiles` (default true): serve whole-pixel regions from JPEG tiles decoded by libtiff (src/native/tiff_tiles.h). */
   open(path: string, directTiles?: boolean): Promise<NativeOpenResult>;
   version(): string;
 }

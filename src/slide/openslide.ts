@@ -43,10 +43,10 @@ export class OpenSlide implements SlideSource {
   }
 
   /**
-   * Opens a slide; rejects with a SlideError (NOT_FOUND, UNSUPPORTED or CORRUPT). Whole, tile-aligned
-   * JPEG tiles of TIFF-based slides are decoded with libtiff rather than composited by OpenSlide
-   * (identical bytes, a sixth of the CPU); `directTiles: false`, or H2G_TIFF_TILES=0 in the
-   * environment, sends every read through OpenSlide.
+   * Opens a slide; rejects with a SlideError (NOT_FOUND, UNSUPPORTED or CORRUPT). Regions at whole
+   * pixel positions of a TIFF-based slide's JPEG-tiled level are assembled from tiles decoded with
+   * libtiff rather than composited by OpenSlide (identical bytes, a sixth of the CPU); `directTiles:
+   * false`, or H2G_TIFF_TILES=0 in the environment, sends every read through OpenSlide.
    */
   static async open(path: string, options: { directTiles?: boolean } = {}): Promise<OpenSlide> {
     const stat = await fs.stat(path).catch(() => null);
