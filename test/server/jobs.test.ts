@@ -92,7 +92,12 @@ test('cancelling a Segment job mid-way stops it and frees it; the next job succe
 
 test('a passed deadline stops the job (DEADLINE_EXCEEDED for the client) and frees it', async () => {
   const started = Date.now();
-  const got = await collect(segment(ts.client, CMU_SMALL, { mpp: 0.4991 }, { deadline: new Date(Date.now() + 1000) }));
+  // A pixel size five times the slide's makes its 10x grid 25 times larger (~600 patches), inferred
+  // one per batch: a job still in its patch stage (which checks for cancellation after every batch)
+  // when the deadline passes, however fast the machine. At the slide's own 0.4991 um/px it was at
+  // times past its patches after 1 s, and finished.
+  const slow = { mpp: 2.5, batchSize: 1 };
+  const got = await collect(segment(ts.client, CMU_SMALL, slow, { deadline: new Date(Date.now() + 1000) }));
   expect(got.error?.code).toBe(status.DEADLINE_EXCEEDED);
   expect(Date.now() - started).toBeLessThan(4000);
   // The job was identified by its slide; the CANCELLED outcome is the server's view of the deadline.
