@@ -128,7 +128,7 @@ export function segmentCommand(): Command {
       number('tissue-threshold', 0.001, 1),
     )
     .option('--batch-size <n>', 'patches per inference call', number('batch-size', 1, 512, true))
-    .option('--threads <n>', 'inference threads (0 = all cores)', number('threads', 0, 1024, true), 0)
+    .option('--threads <n>', 'inference threads (0 = chosen for this machine)', number('threads', 0, 1024, true), 0)
     .addOption(new Option('--provider <name>', 'execution provider').choices([...EXECUTION_PROVIDERS]).default('cpu'))
     .option(
       '--smoothing-um <um>',

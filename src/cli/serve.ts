@@ -113,7 +113,7 @@ export function serveCommand(): Command {
     )
     .option(
       '--threads <n>',
-      'onnxruntime threads per inference call; 0 = all cores, shared out between concurrent jobs',
+      'onnxruntime threads per inference call; 0 = chosen for this machine, shared out between concurrent jobs',
       String(d.threads),
     )
     .option('--max-concurrent <n>', 'jobs running at once', String(d.maxConcurrent))

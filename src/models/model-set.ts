@@ -9,13 +9,17 @@ import { checkPatchModel, checkRefinementModel, type PatchModelBinding, type Ref
 import { sha256File } from './digest';
 import { ModelError } from './errors';
 import { type Manifest, type ModelParameters, readManifest } from './manifest';
+import { defaultInferenceThreads, machineCpus } from './threads';
 
 export type ExecutionProvider = 'cpu' | 'webgpu' | 'cuda';
 export const EXECUTION_PROVIDERS: readonly ExecutionProvider[] = ['cpu', 'webgpu', 'cuda'];
 
 export interface SessionOptions {
   provider: ExecutionProvider;
-  /** Threads for one inference call (onnxruntime intra-op); 0 = onnxruntime's default. */
+  /**
+   * Threads for one inference call (onnxruntime intra-op); 0 = chosen for this machine: on CPU with
+   * 8 or more CPUs, two are left to tile decoding (see threads.ts), else onnxruntime's default.
+   */
   threads: number;
 }
 
@@ -71,11 +75,13 @@ async function checkedFile(
 }
 
 async function createSession(info: ModelFileInfo, options: SessionOptions): Promise<ort.InferenceSession> {
+  const threads =
+    options.threads > 0 ? options.threads : options.provider === 'cpu' ? defaultInferenceThreads(machineCpus()) : 0;
   try {
     return await ort.InferenceSession.create(info.path, {
       executionProviders: [options.provider],
       graphOptimizationLevel: 'all',
-      ...(options.threads > 0 ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
+      ...(threads > 0 ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),
     });
   } catch (err) {
     const reason = (err as Error).message.split('\n')[0];
