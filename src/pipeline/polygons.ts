@@ -6,7 +6,7 @@
 import type { MultiPolygon, Polygon, Position } from 'geojson';
 import polygonClipping from 'polygon-clipping';
 import simplify from 'simplify-js';
-import { tracePolygons } from './contours';
+import { type FlatRing, tracePolygons } from './contours';
 import type { BinaryMask } from './types';
 
 /** Polygon rings as GeoJSON positions: the exterior ring first, then holes. */
@@ -30,12 +30,10 @@ function snapToBorder(v: number, size: number): number {
  * consecutive repeats (snapping can make them), closed, and scaled to level 0; null when fewer than 3
  * distinct vertices remain. One pass after simplify-js: on a fragmented mask there are ~10^5 vertices.
  */
-function finishRing(ring: Position[], width: number, height: number, sx: number, sy: number): Position[] | null {
-  const pts = simplify(
-    ring.map(([x, y]) => ({ x: x!, y: y! })),
-    SIMPLIFY_TOLERANCE_PX,
-    true,
-  );
+function finishRing(ring: FlatRing, width: number, height: number, sx: number, sy: number): Position[] | null {
+  const input: { x: number; y: number }[] = [];
+  for (let k = 0; k < ring.length; k += 2) input.push({ x: ring[k]!, y: ring[k + 1]! });
+  const pts = simplify(input, SIMPLIFY_TOLERANCE_PX, true);
   if (pts.length < 4) return null; // a closed ring needs 3 distinct points plus the closing one
   const out: Position[] = [];
   let px = Number.NaN;
