@@ -161,6 +161,8 @@ export async function segmentSlide(
     mpp,
   });
   clock.leave();
+  // The polygon stage cannot be interrupted; a cancel or deadline during it still ends the job here.
+  check();
 
   const umPerPx2 = mpp.x * mpp.y;
   const tumourAreaMm2 = polygons.reduce((sum, p) => sum + polygonArea(p), 0) * umPerPx2 * 1e-6;

@@ -116,3 +116,23 @@ test('cancelling through the AbortSignal rejects with a CancelledError', async (
   );
   await expect(run).rejects.toMatchObject({ code: 'CANCELLED' });
 });
+
+test('a cancel during the polygon stage still rejects with a CancelledError', async () => {
+  const controller = new AbortController();
+  const stages: string[] = [];
+  const run = segmentSlide(
+    slide,
+    models,
+    {},
+    {
+      signal: controller.signal,
+      onProgress: (e) => {
+        stages.push(e.stage);
+        if (e.stage === 'polygons') controller.abort();
+      },
+    },
+  );
+  await expect(run).rejects.toMatchObject({ code: 'CANCELLED' });
+  expect(stages).toContain('polygons');
+  expect(stages).not.toContain('done');
+});
