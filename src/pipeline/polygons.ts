@@ -1,6 +1,6 @@
 /**
- * Mask -> polygons: d3-contour traces the mask's boundaries (marching squares, holes included; see
- * contours.ts), simplify-js removes needless vertices, and coordinates are stretched back onto the
+ * Mask -> polygons: contours.ts traces the mask's boundaries (marching squares, holes included, the
+ * rings d3-contour would give), simplify-js removes needless vertices, and coordinates are stretched back onto the
  * slide's level 0. polygon-clipping restricts the result to a region of interest.
  */
 import type { MultiPolygon, Polygon, Position } from 'geojson';
