@@ -74,7 +74,16 @@ export async function runSegment(run: SegmentRun): Promise<SegmentationResult> {
   try {
     const models = await loadModelSet(modelDir, { provider: run.provider, threads: run.threads });
     try {
-      log.info({ slide: run.slide, models: models.directory, demo: models.demo }, 'segmenting');
+      log.info(
+        {
+          slide: run.slide,
+          models: models.directory,
+          demo: models.demo,
+          provider: models.provider,
+          threads: models.threads,
+        },
+        'segmenting',
+      );
       const result = await segmentSlide(
         slide,
         models,

@@ -45,6 +45,8 @@ export interface ModelSet {
   parameters: ModelParameters;
   /** Where the sessions run. */
   provider: ExecutionProvider;
+  /** Intra-op threads of each inference call, as resolved at load; 0 = onnxruntime's own default. */
+  threads: number;
   patch: LoadedModel<PatchModelBinding>;
   refinement: LoadedModel<RefinementModelBinding>;
   release(): Promise<void>;
@@ -74,9 +76,14 @@ async function checkedFile(
   return { role, file: entry.file, path: file, sha256, size: st.size };
 }
 
+/** `options.threads`, or for 0 the count chosen for this machine (0 again = onnxruntime's default). */
+function resolveThreads(options: SessionOptions): number {
+  if (options.threads > 0) return options.threads;
+  return options.provider === 'cpu' ? defaultInferenceThreads(machineCpus()) : 0;
+}
+
 async function createSession(info: ModelFileInfo, options: SessionOptions): Promise<ort.InferenceSession> {
-  const threads =
-    options.threads > 0 ? options.threads : options.provider === 'cpu' ? defaultInferenceThreads(machineCpus()) : 0;
+  const threads = options.threads;
   try {
     return await ort.InferenceSession.create(info.path, {
       executionProviders: [options.provider],
@@ -97,7 +104,8 @@ async function createSession(info: ModelFileInfo, options: SessionOptions): Prom
 }
 
 /** Loads and checks one model set; rejects with a ModelError that says what is wrong. */
-export async function loadModelSet(directory: string, options: SessionOptions): Promise<ModelSet> {
+export async function loadModelSet(directory: string, requested: SessionOptions): Promise<ModelSet> {
+  const options = { ...requested, threads: resolveThreads(requested) };
   const dir = path.resolve(directory);
   const st = await stat(dir).catch(() => null);
   if (!st || !st.isDirectory()) throw new ModelError('MODEL_NOT_FOUND', `model directory not found: ${dir}`);
@@ -130,6 +138,7 @@ export async function loadModelSet(directory: string, options: SessionOptions): 
       source: manifest.source ?? null,
       parameters: params,
       provider: options.provider,
+      threads: options.threads,
       patch: { session: patchSession, binding: patchBinding, info: patchInfo },
       refinement: { session: refinementSession, binding: refinementBinding, info: refinementInfo },
       release: async () => {

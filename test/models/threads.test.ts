@@ -1,7 +1,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
+import { loadModelSet } from '../../src/models/model-set';
 import { defaultInferenceThreads, machineCpus, physicalCoresFromSysfs } from '../../src/models/threads';
+import { MODELS } from '../helpers/paths';
 
 describe('defaultInferenceThreads', () => {
   it.each([
@@ -58,4 +60,19 @@ it('machineCpus: logical CPUs as Node counts them, physical cores between 1 and 
   expect(cpus.logical).toBe(availableParallelism());
   expect(cpus.physical).toBeGreaterThanOrEqual(1);
   expect(cpus.physical).toBeLessThanOrEqual(cpus.logical);
+});
+
+describe('loadModelSet resolves the thread count once, as its sessions use it', () => {
+  it.each([
+    [3, 3],
+    [0, defaultInferenceThreads(machineCpus())],
+  ])('--threads %i -> %i', async (threads, expected) => {
+    const models = await loadModelSet(MODELS.tiny, { provider: 'cpu', threads });
+    try {
+      expect(models.threads).toBe(expected);
+      expect(models.provider).toBe('cpu');
+    } finally {
+      await models.release();
+    }
+  });
 });
