@@ -76,6 +76,14 @@ async function checkedFile(
   return { role, file: entry.file, path: file, sha256, size: st.size };
 }
 
+/** What a GPU provider needs, said when it cannot start (onnxruntime's own message names neither). */
+const PROVIDER_NEEDS: Record<ExecutionProvider, string> = {
+  cpu: '',
+  webgpu:
+    "webgpu needs a GPU with Vulkan: the Vulkan loader (libvulkan1) and the driver's Vulkan support, for NVIDIA with libglvnd; see the README",
+  cuda: 'cuda needs the CUDA libraries onnxruntime-node downloads at install: reinstall without ONNXRUNTIME_NODE_INSTALL=skip',
+};
+
 /** `options.threads`, or for 0 the count chosen for this machine (0 again = onnxruntime's default). */
 function resolveThreads(options: SessionOptions): number {
   if (options.threads > 0) return options.threads;
@@ -92,10 +100,10 @@ async function createSession(info: ModelFileInfo, options: SessionOptions): Prom
     });
   } catch (err) {
     const reason = (err as Error).message.split('\n')[0];
-    if (/provider|backend/i.test(reason ?? '') && options.provider !== 'cpu') {
+    if (/provider|backend|adapter/i.test(reason ?? '') && options.provider !== 'cpu') {
       throw new ModelError(
         'MODEL_INVALID',
-        `execution provider '${options.provider}' is not available here: ${reason}`,
+        `execution provider '${options.provider}' is not available here: ${reason} (${PROVIDER_NEEDS[options.provider]})`,
         { cause: err },
       );
     }
