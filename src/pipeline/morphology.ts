@@ -16,19 +16,26 @@ function diskHalfWidths(radius: number): number[] {
 
 /**
  * Per-row prefix sums let each disk row be tested in O(1): a pixel's neighbourhood on row y+dy is the
- * span [x - hw, x + hw], clipped to the image.
+ * span [x - hw, x + hw], clipped to the image. Most pixels lie inside uniform areas, where the disk's
+ * bounding square decides at once (none set: no dilation hit; all set: erosion keeps the pixel), so a
+ * summed-area table is tested first and the disk's rows only near edges (closing a 1,312 x 1,296
+ * tissue image in a fresh process: 0.20 -> 0.13 s).
  */
 function morph(mask: BinaryMask, radius: number, dilate: boolean): BinaryMask {
   const { width: w, height: h, data } = mask;
   if (radius < 1) return { width: w, height: h, data: Uint8Array.from(data) };
   const prefix = new Int32Array((w + 1) * h);
+  // Summed-area table: area[(y + 1) * (w + 1) + x + 1] = set pixels in rows 0..y, columns 0..x.
+  const area = new Int32Array((w + 1) * (h + 1));
   for (let y = 0; y < h; y++) {
     let run = 0;
     const row = y * w;
     const prow = y * (w + 1);
+    const arow = (y + 1) * (w + 1);
     for (let x = 0; x < w; x++) {
       run += data[row + x]! !== 0 ? 1 : 0;
       prefix[prow + x + 1] = run;
+      area[arow + x + 1] = area[arow - (w + 1) + x + 1]! + run;
     }
   }
   const widths = diskHalfWidths(radius);
@@ -36,7 +43,20 @@ function morph(mask: BinaryMask, radius: number, dilate: boolean): BinaryMask {
   const out = new Uint8Array(w * h);
   // Hot loop: plain comparisons instead of Math.min/max, which cost far more in some embedders (jest's vm).
   for (let y = 0; y < h; y++) {
+    const sy0 = y - r < 0 ? 0 : y - r;
+    const sy1 = y + r > h - 1 ? h - 1 : y + r;
     for (let x = 0; x < w; x++) {
+      const sx0 = x - r < 0 ? 0 : x - r;
+      const sx1 = x + r > w - 1 ? w - 1 : x + r;
+      const inSquare =
+        area[(sy1 + 1) * (w + 1) + sx1 + 1]! -
+        area[sy0 * (w + 1) + sx1 + 1]! -
+        area[(sy1 + 1) * (w + 1) + sx0]! +
+        area[sy0 * (w + 1) + sx0]!;
+      if (dilate ? inSquare === 0 : inSquare === (sx1 - sx0 + 1) * (sy1 - sy0 + 1)) {
+        out[y * w + x] = dilate ? 0 : 255;
+        continue;
+      }
       let hit = !dilate; // dilation: any set pixel; erosion: all pixels set
       for (let dy = -r; dy <= r; dy++) {
         const yy = y + dy;
