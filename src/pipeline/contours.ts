@@ -6,9 +6,10 @@
  * stitches segments through sparse arrays with `delete`, a new array per vertex and `unshift`, about
  * 1 us per boundary segment, and gives each hole to the first exterior that contains it, which is
  * quadratic. On the benchmark's fragmented 1,024 x 1,024 mask (2,953 regions, 6,106 holes, 281,467
- * vertices) that was 0.6-0.9 s even traced one region at a time. No maintained npm package traces a
- * typed-array mask into rings with holes faster (marchingsquares and marching-squares build objects
- * per cell, potrace fits curves, OpenCV's findContours ships as 10 MB of WebAssembly). Here marching
+ * vertices) that was 0.6-0.9 s even traced one region at a time. The other npm candidates do not fit:
+ * marchingsquares (last published 6 years ago) and its fork marching-squares are AGPL-3.0 (this
+ * project is MIT) and take nested arrays, potrace fits curves, and OpenCV's findContours ships as
+ * about 10 MB of WebAssembly (@techstark/opencv-js) to compile at every start. Here marching
  * squares fills one successor table over typed arrays, each ring is one cycle of it, and a hole goes
  * to the region of the inside pixel next to it (the 4-connected component labels), not by search.
  */
