@@ -77,8 +77,7 @@ async function checkedFile(
 }
 
 /** What a GPU provider needs, said when it cannot start (onnxruntime's own message names neither). */
-const PROVIDER_NEEDS: Record<ExecutionProvider, string> = {
-  cpu: '',
+const PROVIDER_NEEDS: Record<Exclude<ExecutionProvider, 'cpu'>, string> = {
   webgpu:
     "webgpu needs a GPU with Vulkan: the Vulkan loader (libvulkan1) and the driver's Vulkan support, for NVIDIA with libglvnd; see the README",
   cuda: 'cuda needs the CUDA libraries onnxruntime-node downloads at install: reinstall without ONNXRUNTIME_NODE_INSTALL=skip',
@@ -91,7 +90,7 @@ function resolveThreads(options: SessionOptions): number {
 }
 
 async function createSession(info: ModelFileInfo, options: SessionOptions): Promise<ort.InferenceSession> {
-  const threads = options.threads;
+  const { threads } = options;
   try {
     return await ort.InferenceSession.create(info.path, {
       executionProviders: [options.provider],

@@ -42,12 +42,13 @@ inline std::string UnpackRegion(const double* v, size_t target_length, RegionInt
   for (int i = 0; i < 7; ++i) {
     if (!IsWhole(v[i])) return "coordinates, level, offset and sampling size must be integers";
   }
-  const double w = v[3], h = v[4];
-  if (!(w > 0 && h > 0 && w * h <= static_cast<double>(kMaxRegionPixels))) {
-    return "region size must be positive and at most " + std::to_string(kMaxRegionPixels) + " pixels";
+  // Whole numbers this large are no region at all; below it they convert to int64_t exactly.
+  for (int i = 0; i < 5; ++i) {
+    if (std::fabs(v[i]) > 1e15) return "region position, size or level out of range";
   }
-  if (v[2] < 0 || v[2] > INT32_MAX) return "level out of range";
-  if (std::fabs(v[0]) > 1e15 || std::fabs(v[1]) > 1e15) return "region position out of range";
+  const double w = v[3], h = v[4];
+  const std::string problem = RegionProblem(static_cast<int64_t>(w), static_cast<int64_t>(h), static_cast<int64_t>(v[2]));
+  if (!problem.empty()) return problem;
   const Sampling s{static_cast<int64_t>(v[6]), v[7], v[8], v[9], v[10], v[11], v[12], v[13]};
   if (v[6] != 0) {
     const bool inside = s.max_u >= 0 && s.max_v >= 0 && s.max_u <= w - 1 && s.max_v <= h - 1;

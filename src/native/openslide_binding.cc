@@ -26,7 +26,7 @@ namespace {
 
 using h2g::AssociatedWorker;
 using h2g::CodedError;
-using h2g::kMaxRegionPixels;
+using h2g::RegionProblem;
 using h2g::RegionWorker;
 using h2g::SlideState;
 
@@ -219,13 +219,8 @@ Napi::Value Slide::ReadRegion(const Napi::CallbackInfo& info) {
   const int64_t level = info[2].As<Napi::Number>().Int64Value();
   const int64_t w = info[3].As<Napi::Number>().Int64Value();
   const int64_t h = info[4].As<Napi::Number>().Int64Value();
-  if (w <= 0 || h <= 0 || w > kMaxRegionPixels || h > kMaxRegionPixels || w * h > kMaxRegionPixels) {
-    return RejectWith(env, "INVALID_ARGUMENT",
-                      "region size " + std::to_string(w) + "x" + std::to_string(h) +
-                          " is not allowed (each side > 0, at most " + std::to_string(kMaxRegionPixels) +
-                          " pixels)");
-  }
-  if (level < 0 || level > INT32_MAX) return RejectWith(env, "INVALID_ARGUMENT", "level out of range");
+  const std::string problem = RegionProblem(w, h, level);
+  if (!problem.empty()) return RejectWith(env, "INVALID_ARGUMENT", problem);
   openslide_t* osr = state_->Acquire();
   if (osr == nullptr) return RejectWith(env, "CLOSED", "the slide is closed");
   auto* worker = new RegionWorker(env, state_, osr, x, y, static_cast<int32_t>(level), w, h);

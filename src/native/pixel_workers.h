@@ -19,6 +19,16 @@ namespace h2g {
 // Largest region one read may return; larger requests are almost certainly a bug in the caller.
 constexpr int64_t kMaxRegionPixels = int64_t(1) << 28;
 
+// Why a region of this size and level cannot be read, or an empty string (readRegion and readRegions).
+inline std::string RegionProblem(int64_t w, int64_t h, int64_t level) {
+  if (w <= 0 || h <= 0 || w > kMaxRegionPixels || h > kMaxRegionPixels || w * h > kMaxRegionPixels) {
+    return "region size " + std::to_string(w) + "x" + std::to_string(h) + " is not allowed (each side > 0, at most " +
+           std::to_string(kMaxRegionPixels) + " pixels)";
+  }
+  if (level < 0 || level > INT32_MAX) return "level out of range";
+  return {};
+}
+
 inline Napi::Error CodedError(Napi::Env env, const std::string& code, const std::string& message) {
   Napi::Error err = Napi::Error::New(env, message);
   err.Set("code", Napi::String::New(env, code));

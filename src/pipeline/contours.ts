@@ -127,11 +127,13 @@ class PointNumbering {
   }
 }
 
-/** Each boundary point's successor along its ring (marching squares over the whole mask). */
-function successors(mask: BinaryMask, points: PointNumbering): { next: Int32Array; isStart: Uint8Array } {
+/**
+ * Each boundary point's successor along its ring (marching squares over the whole mask); -1 for
+ * points the boundary does not pass.
+ */
+function successors(mask: BinaryMask, points: PointNumbering): Int32Array {
   const { width: w, height: h, data } = mask;
-  const next = new Int32Array(points.total);
-  const isStart = new Uint8Array(points.total);
+  const next = new Int32Array(points.total).fill(-1);
   // The mask with a ring of outside pixels around it, as 0/1: every cell, edges included, reads 4 bytes.
   const pw = w + 2;
   const padded = new Uint8Array(pw * (h + 2));
@@ -152,11 +154,10 @@ function successors(mask: BinaryMask, points: PointNumbering): { next: Int32Arra
       points.cellPoints(x, y, cell);
       for (const [from, to] of SEGMENTS[c]!) {
         next[cell[from]!] = cell[to]!;
-        isStart[cell[from]!] = 1;
       }
     }
   }
-  return { next, isStart };
+  return next;
 }
 
 /**
@@ -173,7 +174,7 @@ export type FlatRing = Float64Array;
  */
 export function* tracePolygons(mask: BinaryMask): Generator<FlatRing[]> {
   const points = new PointNumbering(mask.width, mask.height);
-  const { next, isStart } = successors(mask, points);
+  const next = successors(mask, points);
   const { labels, count } = labelComponents(mask);
 
   // Every ring crosses a horizontal neighbour pair, so scanning those points finds every ring once.
@@ -182,12 +183,11 @@ export function* tracePolygons(mask: BinaryMask): Generator<FlatRing[]> {
   const holesOf: number[][] = Array.from({ length: count + 1 }, () => []);
   let coords = new Float64Array(1024);
   for (let p = 0; p < points.horizontal; p++) {
-    if (isStart[p] !== 1) continue;
+    if (next[p] === -1) continue; // not on a boundary, or its ring already traced
     let n = 0;
     let area = 0; // d3-contour's formula; coordinates are halves, so the sums are exact
     let q = p;
     do {
-      isStart[q] = 0;
       if (n + 4 > coords.length) {
         const grown = new Float64Array(coords.length * 2);
         grown.set(coords);
@@ -197,7 +197,9 @@ export function* tracePolygons(mask: BinaryMask): Generator<FlatRing[]> {
       coords[n + 1] = points.y(q);
       if (n > 0) area += coords[n - 1]! * coords[n]! - coords[n - 2]! * coords[n + 1]!;
       n += 2;
-      q = next[q]!;
+      const following = next[q]!;
+      next[q] = -1; // traced
+      q = following;
     } while (q !== p);
     coords[n] = coords[0]!;
     coords[n + 1] = coords[1]!;

@@ -118,7 +118,10 @@ function padWhite(grid: PatchGrid, row: number, col: number, out: Float32Array, 
   }
 }
 
-/** `BilinearSampling` of a w x h RGB region (src/native/slide_state.h, SampleBilinear, does the same natively) into out from offset on, as 0..1 floats. */
+/**
+ * `BilinearSampling` of a w x h RGB region into out from offset on, as 0..1 floats
+ * (src/native/pixel_convert.h, SampleBilinear, does the same natively).
+ */
 function sampleBilinear(
   data: Uint8Array,
   w: number,

@@ -1,7 +1,7 @@
 /**
  * Mask -> polygons: contours.ts traces the mask's boundaries (marching squares, holes included, the
- * rings d3-contour would give), simplify-js removes needless vertices, and coordinates are stretched back onto the
- * slide's level 0. polygon-clipping restricts the result to a region of interest.
+ * rings d3-contour would give), simplify-js removes needless vertices, and coordinates are stretched
+ * back onto the slide's level 0. polygon-clipping restricts the result to a region of interest.
  */
 import type { MultiPolygon, Polygon, Position } from 'geojson';
 import polygonClipping from 'polygon-clipping';
