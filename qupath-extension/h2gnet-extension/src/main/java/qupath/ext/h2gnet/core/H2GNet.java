@@ -2,11 +2,11 @@ package qupath.ext.h2gnet.core;
 
 import java.awt.image.BufferedImage;
 import java.net.URI;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 import org.locationtech.jts.geom.Geometry;
 import org.locationtech.jts.operation.union.UnaryUnionOp;
@@ -15,8 +15,11 @@ import qupath.ext.h2gnet.core.client.SegmentListener;
 import qupath.ext.h2gnet.core.client.SidecarException;
 import qupath.ext.h2gnet.core.client.SidecarException.Reason;
 import qupath.ext.h2gnet.core.geojson.FrameOffset;
+import qupath.ext.h2gnet.core.geojson.RegionsByParent;
+import qupath.ext.h2gnet.core.geojson.TumourRegion;
+import qupath.ext.h2gnet.core.qupath.HierarchyPlacement;
 import qupath.ext.h2gnet.core.qupath.ImageServerPixelSource;
-import qupath.ext.h2gnet.core.qupath.SlideFileRules;
+import qupath.ext.h2gnet.core.qupath.SlideFileLocator;
 import qupath.ext.h2gnet.core.qupath.TumourAnnotations;
 import qupath.ext.h2gnet.core.sidecar.SharedConnections;
 import qupath.ext.h2gnet.core.sidecar.SidecarConnection;
@@ -25,6 +28,7 @@ import qupath.lib.images.ImageData;
 import qupath.lib.images.servers.ImageServer;
 import qupath.lib.images.servers.PixelCalibration;
 import qupath.lib.objects.PathObject;
+import qupath.lib.plugins.workflow.DefaultScriptableWorkflowStep;
 
 /**
  * The one entry point for the menu and for scripts. Works on the {@code ImageData} it is given, so
@@ -62,14 +66,22 @@ public final class H2GNet {
 		return settings;
 	}
 
-	/** Segments the whole image and adds the tumour annotations to its hierarchy. @return the new annotations */
+	/** Title of the workflow step each run records. */
+	public static final String WORKFLOW_STEP = "H2G-Net tumour segmentation";
+
+	/**
+	 * Segments the whole image and adds the tumour annotations at the hierarchy's root.
+	 * @return the new annotations
+	 */
 	public List<PathObject> segment(ImageData<BufferedImage> imageData) throws SidecarException {
 		return segmentAndReport(imageData, null).objects();
 	}
 
 	/**
-	 * Segments only inside the given annotations (objects without an area ROI are ignored) and adds the
-	 * tumour annotations to the hierarchy, where QuPath files them under the annotation they lie in.
+	 * Segments only inside the given annotations (objects without an area ROI are ignored) and adds each
+	 * tumour annotation as a child of the annotation it lies in (a region crossing from one into another
+	 * is cut along the border; where they overlap, the first given takes it).
+	 * @return the new annotations
 	 */
 	public List<PathObject> segmentInside(ImageData<BufferedImage> imageData, Collection<? extends PathObject> annotations) throws SidecarException {
 		return segmentAndReport(imageData, annotations).objects();
@@ -77,27 +89,41 @@ public final class H2GNet {
 
 	/**
 	 * Like {@link #segment} / {@link #segmentInside} (null annotations = whole image), also returning the
-	 * sidecar's summary, for callers that report it (the menu command).
+	 * sidecar's summary, for callers that report it (the menu command). Records the run in the image's
+	 * workflow, so "Create script" and "Run for project" repeat it.
 	 */
 	public SegmentationReport segmentAndReport(ImageData<BufferedImage> imageData, Collection<? extends PathObject> annotations) throws SidecarException {
+		List<PathObject> parents = null;
 		Geometry roi = null;
 		if (annotations != null) {
-			roi = unionOfAreas(annotations);
-			if (roi == null)
+			parents = annotations.stream().filter(o -> areaOf(o) != null).map(o -> (PathObject) o).toList();
+			if (parents.isEmpty())
 				throw new SidecarException(Reason.INVALID_INPUT, "No annotation with an area was given to segment inside.");
+			roi = UnaryUnionOp.union(parents.stream().map(H2GNet::areaOf).toList());
 		}
 		ImageServer<BufferedImage> server = requireRgb(imageData.getServer());
 		SegmentationOutcome outcome = run(inputFor(server), roi);
-		List<PathObject> objects = toObjects(server, outcome);
-		if (!objects.isEmpty())
-			imageData.getHierarchy().addObjects(objects);
-		return new SegmentationReport(objects, outcome.summary(), outcome.bySlidePath());
+		List<PathObject> added = parents == null
+				? HierarchyPlacement.addAtRoot(imageData.getHierarchy(), toObjects(server, outcome.regions(), outcome))
+				: addBelowParents(imageData, server, outcome, parents);
+		imageData.getHistoryWorkflow().addStep(new DefaultScriptableWorkflowStep(WORKFLOW_STEP, toScript(parents != null)));
+		return new SegmentationReport(added, outcome.summary(), outcome.bySlidePath(), outcome.demoWeights());
+	}
+
+	private List<PathObject> addBelowParents(ImageData<BufferedImage> imageData, ImageServer<BufferedImage> server,
+			SegmentationOutcome outcome, List<PathObject> parents) {
+		List<List<TumourRegion>> pieces = RegionsByParent.split(outcome.regions(), parents.stream().map(H2GNet::areaOf).toList());
+		Map<PathObject, List<PathObject>> children = new LinkedHashMap<>();
+		for (int i = 0; i < parents.size(); i++)
+			children.put(parents.get(i), toObjects(server, pieces.get(i), outcome));
+		return HierarchyPlacement.addBelow(imageData.getHierarchy(), children);
 	}
 
 	/** Runs a job and returns the annotations without adding them anywhere. @param roi null for the whole image */
 	public List<PathObject> detect(ImageData<BufferedImage> imageData, Geometry roi) throws SidecarException {
 		ImageServer<BufferedImage> server = requireRgb(imageData.getServer());
-		return toObjects(server, run(inputFor(server), roi));
+		SegmentationOutcome outcome = run(inputFor(server), roi);
+		return toObjects(server, outcome.regions(), outcome);
 	}
 
 	/** Runs a job on any {@link ImageInput} (what tests and non-QuPath callers use). */
@@ -105,11 +131,11 @@ public final class H2GNet {
 		return new SegmentationRunner(connection(), settings, listener).run(input, roi);
 	}
 
-	private List<PathObject> toObjects(ImageServer<BufferedImage> server, SegmentationOutcome outcome) {
+	private List<PathObject> toObjects(ImageServer<BufferedImage> server, List<TumourRegion> regions, SegmentationOutcome outcome) {
 		PixelCalibration cal = server.getPixelCalibration();
 		double pw = settings.pixelSizeMicrons() > 0 ? settings.pixelSizeMicrons() : cal.hasPixelSizeMicrons() ? cal.getPixelWidthMicrons() : Double.NaN;
 		double ph = settings.pixelSizeMicrons() > 0 ? settings.pixelSizeMicrons() : cal.hasPixelSizeMicrons() ? cal.getPixelHeightMicrons() : Double.NaN;
-		return TumourAnnotations.create(outcome.regions(), pw, ph, outcome.bySlidePath() ? "slide file" : "pixels from QuPath");
+		return TumourAnnotations.create(regions, pw, ph, outcome.bySlidePath() ? "slide file" : "pixels from QuPath");
 	}
 
 	/** H2G-Net's networks were trained on RGB H&E brightfield; anything else would give nonsense. */
@@ -120,34 +146,35 @@ public final class H2GNet {
 		return server;
 	}
 
-	/** How this image reaches the sidecar: by path when it is a plain local slide file, else as pixels. */
+	/**
+	 * How this image reaches the sidecar: by path when it is a local slide file whose frame QuPath's
+	 * server states (see {@link SlideFileLocator}), else as pixels.
+	 */
 	public static ImageInput inputFor(ImageServer<BufferedImage> server) {
-		String type = server.getServerType();
-		var uris = server.getURIs();
-		Path file = SlideFileRules.slideFile(type, uris).orElse(null);
-		FrameOffset offset = file == null ? FrameOffset.NONE : SlideFileRules.frameOffset(type, server.getPath());
-		return new ImageInput(new ImageServerPixelSource(server, imageName(uris, server.getPath())), file, offset);
+		var file = SlideFileLocator.locate(server);
+		return new ImageInput(new ImageServerPixelSource(server, imageName(server)),
+				file.map(SlideFileLocator.SlideFile::path).orElse(null),
+				file.map(SlideFileLocator.SlideFile::offset).orElse(FrameOffset.NONE));
 	}
 
-	private static String imageName(Collection<URI> uris, String fallback) {
+	private static String imageName(ImageServer<BufferedImage> server) {
+		String name = server.getMetadata().getName();
+		if (name != null && !name.isBlank())
+			return name;
+		Collection<URI> uris = server.getURIs();
 		if (uris != null && uris.size() == 1) {
 			String p = uris.iterator().next().getPath();
 			if (p != null && !p.isEmpty())
 				return p.substring(p.lastIndexOf('/') + 1);
 		}
-		return fallback;
+		return server.getPath();
 	}
 
-	private static Geometry unionOfAreas(Collection<? extends PathObject> objects) {
-		List<Geometry> areas = new ArrayList<>();
-		for (PathObject o : objects) {
-			if (o.getROI() == null)
-				continue;
-			Geometry g = o.getROI().getGeometry();
-			if (g != null && !g.isEmpty() && g.getDimension() == 2)
-				areas.add(g);
-		}
-		return areas.isEmpty() ? null : UnaryUnionOp.union(areas);
+	private static Geometry areaOf(PathObject o) {
+		if (o.getROI() == null || !o.getROI().isArea())
+			return null;
+		Geometry g = o.getROI().getGeometry();
+		return g != null && !g.isEmpty() && g.getDimension() == 2 ? g : null;
 	}
 
 	private SidecarConnection connection() throws SidecarException {

@@ -11,8 +11,10 @@ import qupath.ext.h2gnet.core.geojson.TumourRegion;
  * @param summary  the sidecar's figures
  * @param geojson  the sidecar's GeoJSON as received (file coordinates when sent by path)
  * @param bySlidePath true when the sidecar read the slide file, false when pixels were sent
+ * @param demoWeights true when untrained demo weights made it (the result's {@code h2gnet.demo_weights})
  */
-public record SegmentationOutcome(List<TumourRegion> regions, SegmentationSummary summary, String geojson, boolean bySlidePath) {
+public record SegmentationOutcome(List<TumourRegion> regions, SegmentationSummary summary, String geojson, boolean bySlidePath,
+		boolean demoWeights) {
 
 	public SegmentationOutcome {
 		regions = List.copyOf(regions);

@@ -10,10 +10,18 @@ import qupath.lib.objects.PathObject;
  * @param objects     the new tumour annotations (already in the hierarchy)
  * @param summary     the sidecar's figures
  * @param bySlidePath true when the sidecar read the slide file, false when QuPath sent the pixels
+ * @param demoWeights true when untrained demo weights made the result
  */
-public record SegmentationReport(List<PathObject> objects, SegmentationSummary summary, boolean bySlidePath) {
+public record SegmentationReport(List<PathObject> objects, SegmentationSummary summary, boolean bySlidePath, boolean demoWeights) {
 
 	public SegmentationReport {
 		objects = List.copyOf(objects);
+	}
+
+	/** The completion notification's text: a warning first when demo weights made it, then the figures. */
+	public String describe() {
+		String figures = summary.describe();
+		return demoWeights ? "DEMO WEIGHTS - not a diagnosis (untrained test models; install the published weights with "
+				+ "'h2g models pull'). " + figures : figures;
 	}
 }

@@ -100,7 +100,8 @@ public final class SegmentationRunner {
 		List<TumourRegion> regions = TumourFeatureReader.read(result.getGeojson());
 		if (!offset.isNone())
 			regions = toImageFrame(regions, offset, input.pixels());
-		return new SegmentationOutcome(regions, SegmentationSummary.of(result.getSummary()), result.getGeojson(), true);
+		return new SegmentationOutcome(regions, SegmentationSummary.of(result.getSummary()), result.getGeojson(), true,
+				TumourFeatureReader.demoWeights(result.getGeojson()));
 	}
 
 	private SegmentationOutcome byPixels(ImageInput input, Geometry roi) throws SidecarException {
@@ -122,7 +123,7 @@ public final class SegmentationRunner {
 		listener.onMessage("QuPath sends the pixels of " + pixels.name());
 		SegmentResult result = client.segmentPixels(start, pixels, listener).await();
 		return new SegmentationOutcome(TumourFeatureReader.read(result.getGeojson()), SegmentationSummary.of(result.getSummary()),
-				result.getGeojson(), false);
+				result.getGeojson(), false, TumourFeatureReader.demoWeights(result.getGeojson()));
 	}
 
 	private SegmentOptions options(PixelSource pixels, Geometry roi) {

@@ -1,5 +1,6 @@
 package qupath.ext.h2gnet.core;
 
+import java.util.Locale;
 import java.util.Map;
 
 import qupath.ext.h2gnet.grpc.v1.SegmentSummary;
@@ -13,9 +14,17 @@ public record SegmentationSummary(long patchesTotal, long patchesInferred, doubl
 				s.getTumourShareOfTissue(), s.getPolygonCount(), s.getTotalSeconds(), Map.copyOf(s.getStageSecondsMap()));
 	}
 
-	/** One line for notifications. */
+	/**
+	 * The figures for notifications. The tumour share of tissue can pass 100 %: as in FastPathology, the
+	 * refinement network outlines tumour over the whole image at 1024 x 1024, not only inside the tissue
+	 * mask (which is patch-level). Shown as it is, with that reason, rather than clipped.
+	 */
 	public String describe() {
-		return String.format("%d tumour region(s), %.2f mm² tumour (%.1f%% of %.2f mm² tissue), %d of %d patches inferred, %.1f s",
-				polygonCount, tumourAreaMm2, 100 * tumourShareOfTissue, tissueAreaMm2, patchesInferred, patchesTotal, totalSeconds);
+		String head = String.format(Locale.ROOT, "%d tumour region(s), %.2f mm² tumour in %.2f mm² tissue (%.1f %%)",
+				polygonCount, tumourAreaMm2, tissueAreaMm2, 100 * tumourShareOfTissue);
+		String why = tumourShareOfTissue > 1
+				? ": more than the tissue because the refinement network's outline is not limited to the tissue mask, as in FastPathology"
+				: "";
+		return String.format(Locale.ROOT, "%s%s; %d of %d patches inferred, %.1f s.", head, why, patchesInferred, patchesTotal, totalSeconds);
 	}
 }

@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 import qupath.ext.h2gnet.core.sidecar.SharedConnections;
 import qupath.ext.h2gnet.core.sidecar.SidecarSettings;
 import qupath.lib.common.ThreadTools;
+import qupath.lib.common.Version;
 import qupath.lib.gui.QuPathGUI;
 import qupath.lib.gui.extensions.QuPathExtension;
 
@@ -84,6 +85,12 @@ public class H2GNetExtension implements QuPathExtension {
 		MenuItem item = new MenuItem(text);
 		item.setOnAction(e -> action.run());
 		return item;
+	}
+
+	/** The QuPath this extension is built and tested against (it is also tested inside 0.7.0). */
+	@Override
+	public Version getQuPathVersion() {
+		return Version.parse("0.6.0");
 	}
 
 	@Override

@@ -21,7 +21,6 @@ import qupath.lib.gui.QuPathGUI;
 import qupath.lib.gui.viewer.QuPathViewer;
 import qupath.lib.images.ImageData;
 import qupath.lib.objects.PathObject;
-import qupath.lib.plugins.workflow.DefaultScriptableWorkflowStep;
 
 /**
  * The two "Segment tumour" menu commands: run {@link H2GNet} on the current image in the background,
@@ -118,8 +117,10 @@ final class SegmentTumourCommand {
 		task.setOnSucceeded(e -> {
 			cleanUp.run();
 			SegmentationReport report = task.getValue();
-			imageData.getHistoryWorkflow().addStep(new DefaultScriptableWorkflowStep("H2G-Net tumour segmentation", h2g.toScript(insideSelection)));
-			Dialogs.showInfoNotification(TITLE, report.summary().describe());
+			if (report.demoWeights())
+				Dialogs.showWarningNotification(TITLE, report.describe());
+			else
+				Dialogs.showInfoNotification(TITLE, report.describe());
 		});
 		task.setOnCancelled(e -> {
 			cleanUp.run();

@@ -36,9 +36,9 @@ class ShadedJarIT {
 		urls.add(jar.toUri().toURL());
 		for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
 			String name = Path.of(entry).getFileName().toString();
-			// What QuPath provides: its API (here the stubs or QuPath's jars), gson, JTS, slf4j.
-			boolean qupathApi = entry.contains("qupath-api-stubs") || name.startsWith("qupath-core-") || name.startsWith("qupath-gui-fx-");
-			if (qupathApi || name.startsWith("gson-") || name.startsWith("jts-core-") || name.startsWith("slf4j-"))
+			// What QuPath provides: its API (qupath-core.jar... or qupath-core-0.6.0.jar), gson, JTS, slf4j, logback.
+			boolean qupathApi = name.startsWith("qupath-core") || name.startsWith("qupath-gui-fx");
+			if (qupathApi || name.startsWith("gson-") || name.startsWith("jts-core-") || name.startsWith("slf4j-") || name.startsWith("logback-"))
 				urls.add(Path.of(entry).toUri().toURL());
 		}
 		try (URLClassLoader loader = new URLClassLoader("qupath-extension", urls.toArray(URL[]::new), ClassLoader.getPlatformClassLoader())) {

@@ -56,6 +56,56 @@ public final class TestEnvironment {
 		return dir;
 	}
 
+	/** The tiny test models marked as demo weights by a manifest (as `npm run demo` installs them), made once. */
+	public static synchronized Path demoModels() throws IOException, InterruptedException {
+		Path dir = workDir().resolve("models-demo");
+		if (!Files.exists(dir.resolve("h2g-models.json"))) {
+			Files.createDirectories(dir);
+			Path tiny = models("tiny");
+			for (String f : new String[] { "patchwise_mobilenet_network_breast_cancer.onnx", "refinement_network_breast_cancer.onnx" })
+				Files.copy(tiny.resolve(f), dir.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+			Files.writeString(dir.resolve("h2g-models.json"), """
+					{"schemaVersion": 1, "name": "demo", "demo": true, "source": "generated",
+					 "files": {"patch": {"file": "patchwise_mobilenet_network_breast_cancer.onnx"},
+					           "refinement": {"file": "refinement_network_breast_cancer.onnx"}}}
+					""");
+		}
+		return dir;
+	}
+
+	/** The folder of the real QuPath jars the tests run inside (the qupath-shared profile), or fail. */
+	public static Path qupathDir() {
+		String p = System.getProperty("h2gnet.qupathDir", "");
+		assertTrue(!p.isBlank() && Files.isRegularFile(Path.of(p, "qupath-app.jar")),
+				"QuPath's jars not found (h2gnet.qupathDir='" + p + "'): run with -P qupath-shared (scripts/test-java.sh)");
+		return Path.of(p);
+	}
+
+	/** Where tests leave what a person should look at (screenshots, logs): target/qupath-<v>/test-output/NAME. */
+	public static Path testOutput(String name) throws IOException {
+		Path dir = Path.of(System.getProperty("h2gnet.testOutput", "target/test-output"), name).toAbsolutePath();
+		Files.createDirectories(dir);
+		return dir;
+	}
+
+	/**
+	 * A second real slide file: the shared slide at half size as a pyramidal JPEG TIFF made with libvips
+	 * (OpenSlide's generic-tiff, 0.998 um/px from its resolution tags), made once.
+	 */
+	public static synchronized Path slideTiff() throws IOException, InterruptedException {
+		Path tif = workDir().resolve("CMU-1-half.tif");
+		if (!Files.exists(tif)) {
+			Path half = workDir().resolve("CMU-1-half.v");
+			Path tmp = workDir().resolve("CMU-1-half.tmp.tif");
+			run(List.of("vips", "resize", slide().toString(), half.toString(), "0.5"));
+			run(List.of("vips", "tiffsave", half.toString(), tmp.toString(), "--tile", "--tile-width", "256", "--tile-height", "256",
+					"--pyramid", "--compression", "jpeg", "--Q", "90", "--xres", "1002", "--yres", "1002", "--resunit", "cm"));
+			Files.delete(half);
+			Files.move(tmp, tif);
+		}
+		return tif;
+	}
+
 	/** The slide as a PNG made with libvips (the "image from elsewhere" of the pixel tests), made once. */
 	public static synchronized Path slidePng() throws IOException, InterruptedException {
 		Path png = workDir().resolve("CMU-1-Small-Region.png");

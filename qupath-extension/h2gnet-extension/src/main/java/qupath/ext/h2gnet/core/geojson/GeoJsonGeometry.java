@@ -14,13 +14,17 @@ import org.locationtech.jts.geom.LinearRing;
 import org.locationtech.jts.geom.GeometryCollection;
 import org.locationtech.jts.geom.Polygon;
 
+import qupath.lib.roi.GeometryTools;
+
 /**
  * GeoJSON geometry <-> JTS, for the areal types the sidecar deals in (Polygon, MultiPolygon, and
  * collections of them). Written here rather than pulling in jts-io, which QuPath does not ship.
+ * Geometries are made with QuPath's own factory (its precision model: a 0.01 px grid, float
+ * coordinates), so QuPath's ROIs take them as they are instead of warning about a foreign model.
  */
 public final class GeoJsonGeometry {
 
-	private static final GeometryFactory FACTORY = new GeometryFactory();
+	private static final GeometryFactory FACTORY = GeometryTools.getDefaultFactory();
 
 	private GeoJsonGeometry() {
 	}

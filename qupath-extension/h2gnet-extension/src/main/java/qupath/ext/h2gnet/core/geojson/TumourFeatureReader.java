@@ -27,13 +27,29 @@ public final class TumourFeatureReader {
 	private TumourFeatureReader() {
 	}
 
-	public static List<TumourRegion> read(String geojson) {
-		JsonObject root;
+	/** Metadata key the sidecar sets to "true" when untrained demo weights made the result. */
+	public static final String DEMO_WEIGHTS_KEY = "h2gnet.demo_weights";
+
+	/** Whether the collection's (or any feature's) provenance says demo weights made it. */
+	public static boolean demoWeights(String geojson) {
+		JsonObject root = parse(geojson);
+		Map<String, String> shared = new LinkedHashMap<>();
+		if (root.get("metadata") instanceof JsonObject m)
+			flatten(m, "", shared);
+		return "true".equals(shared.get(DEMO_WEIGHTS_KEY))
+				|| read(geojson).stream().anyMatch(r -> "true".equals(r.metadata().get(DEMO_WEIGHTS_KEY)));
+	}
+
+	private static JsonObject parse(String geojson) {
 		try {
-			root = JsonParser.parseString(geojson).getAsJsonObject();
+			return JsonParser.parseString(geojson).getAsJsonObject();
 		} catch (JsonParseException | IllegalStateException e) {
 			throw new IllegalArgumentException("The sidecar's result is not valid GeoJSON: " + e.getMessage(), e);
 		}
+	}
+
+	public static List<TumourRegion> read(String geojson) {
+		JsonObject root = parse(geojson);
 		String type = root.has("type") ? root.get("type").getAsString() : "";
 		List<JsonObject> features = new ArrayList<>();
 		if ("FeatureCollection".equals(type)) {

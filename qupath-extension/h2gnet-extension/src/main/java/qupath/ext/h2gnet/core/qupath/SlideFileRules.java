@@ -5,29 +5,31 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import qupath.ext.h2gnet.core.geojson.FrameOffset;
 
 /**
  * Decides, from what an image server tells about itself, whether the sidecar can read the image by
- * path and in which frame. Pure functions of strings and paths, so they are tested without QuPath.
+ * path and in which frame. Pure functions of strings, maps and paths ({@link SlideFileLocator} asks
+ * the server).
  * <p>
  * By path only when the pixels the sidecar reads are exactly QuPath's: QuPath's OpenSlide server
  * (type "OpenSlide", possibly cropped to the scanned area), or Bio-Formats on a single-image vendor
- * format OpenSlide also reads. Wrapped servers (rotated, transformed, cropped, sparse...) report other
- * types and get pixels.
+ * format whose frame is OpenSlide's. Wrapped servers (rotated, transformed, sparse...) report other
+ * types and get pixels; a cropped wrapper is unwrapped by {@link SlideFileLocator}.
  */
 public final class SlideFileRules {
 
-	/** Vendor formats whose first Bio-Formats series is the full-resolution slide OpenSlide reads. */
-	private static final Set<String> OPENSLIDE_VENDOR_EXTENSIONS = Set.of("svs", "ndpi", "vms", "vmu", "scn", "mrxs", "svslide", "bif");
-
-	/** QuPath's OpenSlide server appends the crop to its path: "file:/x.mrxs [x=1,y=2,w=3,h=4]". */
-	private static final Pattern OPENSLIDE_CROP = Pattern.compile("\\[x=(\\d+),y=(\\d+),w=(\\d+),h=(\\d+)\\]\\s*$");
+	/**
+	 * Vendor formats whose first Bio-Formats series is the full-resolution slide OpenSlide reads, in the
+	 * same frame. Not the formats for which OpenSlide reports bounds (MIRAX, Leica SCN, Ventana BIF,
+	 * Hamamatsu VMS/VMU): there Bio-Formats' frame and OpenSlide's may differ, so their pixels are sent.
+	 */
+	private static final Set<String> OPENSLIDE_VENDOR_EXTENSIONS = Set.of("svs", "svslide", "ndpi");
 
 	private SlideFileRules() {
 	}
@@ -54,12 +56,32 @@ public final class SlideFileRules {
 		return Optional.empty();
 	}
 
-	/** Where QuPath's origin lies in the file, from an OpenSlide server's path. */
-	public static FrameOffset frameOffset(String serverType, String serverPath) {
-		if (!"OpenSlide".equals(serverType) || serverPath == null)
-			return FrameOffset.NONE;
-		Matcher m = OPENSLIDE_CROP.matcher(serverPath);
-		return m.find() ? new FrameOffset(Long.parseLong(m.group(1)), Long.parseLong(m.group(2))) : FrameOffset.NONE;
+	/**
+	 * Where QuPath's OpenSlide server puts its origin in the file, from OpenSlide's properties and the size
+	 * QuPath shows: the whole level 0 (no offset), or the {@code openslide.bounds-*} rectangle (QuPath crops
+	 * to it unless told {@code --no-crop}). Empty when the size matches neither: the frame is unknown.
+	 */
+	public static Optional<FrameOffset> openSlideOffset(Map<String, String> properties, int width, int height) {
+		OptionalLong fileWidth = integer(properties, "openslide.level[0].width");
+		OptionalLong fileHeight = integer(properties, "openslide.level[0].height");
+		if (fileWidth.isPresent() && fileHeight.isPresent() && fileWidth.getAsLong() == width && fileHeight.getAsLong() == height)
+			return Optional.of(FrameOffset.NONE);
+		OptionalLong x = integer(properties, "openslide.bounds-x"), y = integer(properties, "openslide.bounds-y");
+		OptionalLong w = integer(properties, "openslide.bounds-width"), h = integer(properties, "openslide.bounds-height");
+		if (x.isPresent() && y.isPresent() && w.isPresent() && h.isPresent() && w.getAsLong() == width && h.getAsLong() == height)
+			return Optional.of(new FrameOffset(x.getAsLong(), y.getAsLong()));
+		return Optional.empty();
+	}
+
+	private static OptionalLong integer(Map<String, String> properties, String key) {
+		String v = properties.get(key);
+		if (v == null)
+			return OptionalLong.empty();
+		try {
+			return OptionalLong.of(Long.parseLong(v.strip()));
+		} catch (NumberFormatException e) {
+			return OptionalLong.empty();
+		}
 	}
 
 	static String extension(Path path) {

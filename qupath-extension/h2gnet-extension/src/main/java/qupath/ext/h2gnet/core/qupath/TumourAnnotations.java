@@ -9,6 +9,7 @@ import qupath.lib.objects.PathObjects;
 import qupath.lib.objects.classes.PathClass;
 import qupath.lib.regions.ImagePlane;
 import qupath.lib.roi.GeometryTools;
+import qupath.lib.roi.interfaces.ROI;
 
 /**
  * Turns regions into QuPath annotations: classified (PathClass "Tumor"), with the sidecar's provenance
@@ -17,8 +18,9 @@ import qupath.lib.roi.GeometryTools;
 public final class TumourAnnotations {
 
 	/**
-	 * Measurement holding each region's area, the name the sidecar's GeoJSON uses. Recomputed from the
-	 * geometry in QuPath's frame with QuPath's pixel size when known (a cropped view may clip a region).
+	 * Measurement holding each region's area, the name the sidecar's GeoJSON uses. Recomputed as QuPath's
+	 * own ROI area times QuPath's pixel size when known (a cropped view may clip a region, and QuPath's
+	 * ROIs put vertices on a 0.01 px grid), so it agrees with what QuPath shows for the object.
 	 */
 	public static final String AREA_MEASUREMENT = "Area µm^2";
 	/** Metadata key naming how the pixels reached the sidecar ("slide file" or "pixels from QuPath"). */
@@ -35,15 +37,14 @@ public final class TumourAnnotations {
 	public static List<PathObject> create(List<TumourRegion> regions, double pixelWidthMicrons, double pixelHeightMicrons, String source) {
 		List<PathObject> objects = new ArrayList<>(regions.size());
 		for (TumourRegion region : regions) {
-			PathObject annotation = PathObjects.createAnnotationObject(
-					GeometryTools.geometryToROI(region.geometry(), ImagePlane.getDefaultPlane()),
-					PathClass.fromString(region.classification()));
+			ROI roi = GeometryTools.geometryToROI(region.geometry(), ImagePlane.getDefaultPlane());
+			PathObject annotation = PathObjects.createAnnotationObject(roi, PathClass.fromString(region.classification()));
 			annotation.getMetadata().putAll(region.metadata());
 			if (source != null)
 				annotation.getMetadata().put(SOURCE_METADATA, source);
 			annotation.getMeasurements().putAll(region.measurements());
 			if (Double.isFinite(pixelWidthMicrons) && Double.isFinite(pixelHeightMicrons) && pixelWidthMicrons > 0 && pixelHeightMicrons > 0)
-				annotation.getMeasurements().put(AREA_MEASUREMENT, region.geometry().getArea() * pixelWidthMicrons * pixelHeightMicrons);
+				annotation.getMeasurements().put(AREA_MEASUREMENT, roi.getScaledArea(pixelWidthMicrons, pixelHeightMicrons));
 			objects.add(annotation);
 		}
 		return objects;

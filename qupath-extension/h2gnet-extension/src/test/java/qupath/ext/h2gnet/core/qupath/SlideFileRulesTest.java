@@ -7,6 +7,8 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,11 +43,24 @@ class SlideFileRulesTest {
 	}
 
 	@Test
-	void openSlideCropInTheServerPathIsTheFrameOffset() {
-		assertEquals(new FrameOffset(1536, 2048),
-				SlideFileRules.frameOffset("OpenSlide", "file:/data/slide.mrxs [x=1536,y=2048,w=80000,h=150000]"));
-		assertEquals(FrameOffset.NONE, SlideFileRules.frameOffset("OpenSlide", "file:/data/slide.svs"));
-		assertEquals(FrameOffset.NONE, SlideFileRules.frameOffset("Bio-Formats", "file:/data/slide.mrxs [x=1,y=2,w=3,h=4]"));
-		assertEquals(FrameOffset.NONE, SlideFileRules.frameOffset("OpenSlide", null));
+	void boundsFromOpenSlidesPropertiesAreTheOffsetWhenQuPathCroppedToThem() {
+		Map<String, String> mirax = Map.of("openslide.level[0].width", "101376", "openslide.level[0].height", "234240",
+				"openslide.bounds-x", "1536", "openslide.bounds-y", "2048", "openslide.bounds-width", "80000", "openslide.bounds-height", "150000");
+		assertEquals(Optional.of(new FrameOffset(1536, 2048)), SlideFileRules.openSlideOffset(mirax, 80000, 150000), "cropped to the bounds");
+		assertEquals(Optional.of(FrameOffset.NONE), SlideFileRules.openSlideOffset(mirax, 101376, 234240), "opened with --no-crop");
+		assertEquals(Optional.empty(), SlideFileRules.openSlideOffset(mirax, 5000, 5000), "a frame nobody can explain: send pixels");
+		Map<String, String> svs = Map.of("openslide.level[0].width", "2220", "openslide.level[0].height", "2967");
+		assertEquals(Optional.of(FrameOffset.NONE), SlideFileRules.openSlideOffset(svs, 2220, 2967));
+		assertEquals(Optional.empty(), SlideFileRules.openSlideOffset(Map.of(), 2220, 2967), "no properties: unknown");
+		assertEquals(Optional.empty(), SlideFileRules.openSlideOffset(Map.of("openslide.level[0].width", "x", "openslide.level[0].height", "1"), 2220, 1));
+	}
+
+	@Test
+	void bioFormatsOnFormatsWithBoundsGetsPixels() throws Exception {
+		for (String ext : new String[] { "mrxs", "scn", "bif", "vms" }) {
+			Path file = Files.createFile(dir.resolve("slide." + ext));
+			assertTrue(SlideFileRules.slideFile("Bio-Formats", List.of(file.toUri())).isEmpty(), ext);
+			assertEquals(file, SlideFileRules.slideFile("OpenSlide", List.of(file.toUri())).orElseThrow(), ext);
+		}
 	}
 }
