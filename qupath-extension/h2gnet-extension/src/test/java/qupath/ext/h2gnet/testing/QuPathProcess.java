@@ -66,7 +66,9 @@ public final class QuPathProcess {
 		List<String> command = new ArrayList<>(List.of(
 				Path.of(System.getProperty("java.home"), "bin", "java").toString(),
 				"-Duser.home=" + home, "-Djava.util.prefs.userRoot=" + home.resolve("prefs"),
-				"-Djava.awt.headless=" + withTestClasses, "-Xmx2g",
+				"-Xmx2g", // (no java.awt.headless: Java decides from $DISPLAY, as for a user)
+				// QuPath's OpenSlide extension on the system's libopenslide (its packaged natives are SciJava's).
+				"-Djna.library.path=" + System.getProperty("h2gnet.openslideDir", "/usr/lib/x86_64-linux-gnu"),
 				"-cp", String.join(File.pathSeparator, cp)));
 		command.addAll(mainAndArgs);
 		ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
