@@ -21,7 +21,7 @@ public record SegmentationReport(List<PathObject> objects, SegmentationSummary s
 	/** The completion notification's text: a warning first when demo weights made it, then the figures. */
 	public String describe() {
 		String figures = summary.describe();
-		return demoWeights ? "DEMO WEIGHTS - not a diagnosis (untrained test models; install the published weights with "
-				+ "'h2g models pull'). " + figures : figures;
+		return demoWeights ? "DEMO WEIGHTS - not a diagnosis (untrained models; install the published ones: h2g models pull).\n" + figures
+				: figures;
 	}
 }

@@ -15,16 +15,17 @@ public record SegmentationSummary(long patchesTotal, long patchesInferred, doubl
 	}
 
 	/**
-	 * The figures for notifications. The tumour share of tissue can pass 100 %: as in FastPathology, the
-	 * refinement network outlines tumour over the whole image at 1024 x 1024, not only inside the tissue
-	 * mask (which is patch-level). Shown as it is, with that reason, rather than clipped.
+	 * The figures for notifications, one fact per line (QuPath's notifications do not wrap). The tumour
+	 * share of tissue can pass 100 %: as in FastPathology, the refinement network outlines tumour over the
+	 * whole image at 1024 x 1024, not only inside the tissue mask (which is patch-level). Shown as it
+	 * is, with that reason, rather than clipped.
 	 */
 	public String describe() {
-		String head = String.format(Locale.ROOT, "%d tumour region(s), %.2f mm² tumour in %.2f mm² tissue (%.1f %%)",
-				polygonCount, tumourAreaMm2, tissueAreaMm2, 100 * tumourShareOfTissue);
-		String why = tumourShareOfTissue > 1
-				? ": more than the tissue because the refinement network's outline is not limited to the tissue mask, as in FastPathology"
-				: "";
-		return String.format(Locale.ROOT, "%s%s; %d of %d patches inferred, %.1f s.", head, why, patchesInferred, patchesTotal, totalSeconds);
+		StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%d tumour region(s): %.2f mm² tumour, %.2f mm² tissue (%.0f %%).",
+				polygonCount, tumourAreaMm2, tissueAreaMm2, 100 * tumourShareOfTissue));
+		if (tumourShareOfTissue > 1)
+			sb.append("\nMore tumour than tissue: the refinement network's outline is not limited to the tissue mask (as in FastPathology).");
+		sb.append(String.format(Locale.ROOT, "\n%d of %d patches inferred, %.1f s.", patchesInferred, patchesTotal, totalSeconds));
+		return sb.toString();
 	}
 }

@@ -28,6 +28,11 @@ public final class QuPathProcess {
 
 	/** A fresh QuPath "installation" under {@code root}, with {@code extensionJar} installed. */
 	public QuPathProcess(Path root, Path extensionJar) throws Exception {
+		this(root, extensionJar, Map.of());
+	}
+
+	/** ... and these QuPath preferences (key -> value), e.g. the extension's {@code h2gnet.*} ones. */
+	public QuPathProcess(Path root, Path extensionJar, Map<String, String> preferences) throws Exception {
 		this.home = Files.createDirectories(root.resolve("home"));
 		this.userDirectory = Files.createDirectories(root.resolve("QuPath-user"));
 		Path extensions = Files.createDirectories(userDirectory.resolve("extensions"));
@@ -35,8 +40,9 @@ public final class QuPathProcess {
 		Files.copy(extensionJar, extensions.resolve(extensionJar.getFileName()), StandardCopyOption.REPLACE_EXISTING);
 		// QuPath finds its user directory (and so the extensions) in its preferences: set it the way
 		// QuPath's own "Set user directory" does, in this installation's isolated preference store.
-		Process p = start(List.of(QuPathProcess.class.getName() + "$SetUserDirectory", userDirectory.toString()), Map.of(),
-				root.resolve("set-user-directory.log"), true);
+		List<String> main = new ArrayList<>(List.of(QuPathProcess.class.getName() + "$SetPreferences", userDirectory.toString()));
+		preferences.forEach((k, v) -> main.add(k + "=" + v));
+		Process p = start(main, Map.of(), root.resolve("set-user-directory.log"), true);
 		assertTrue(p.waitFor(60, TimeUnit.SECONDS), "setting the user directory timed out");
 		assertEquals(0, p.exitValue(), Files.readString(root.resolve("set-user-directory.log")));
 	}
@@ -62,7 +68,7 @@ public final class QuPathProcess {
 		assertTrue(!file.isBlank() && Files.isRegularFile(Path.of(file)), "QuPath's library classpath file: '" + file + "' (scripts/test-java.sh)");
 		cp.add(Files.readString(Path.of(file)).strip());
 		if (withTestClasses)
-			cp.add(System.getProperty("java.class.path")); // this class and its QuPath API, for SetUserDirectory
+			cp.add(System.getProperty("java.class.path")); // this class and its QuPath API, for SetPreferences
 		List<String> command = new ArrayList<>(List.of(
 				Path.of(System.getProperty("java.home"), "bin", "java").toString(),
 				"-Duser.home=" + home, "-Djava.util.prefs.userRoot=" + home.resolve("prefs"),
@@ -76,10 +82,14 @@ public final class QuPathProcess {
 		return pb.start();
 	}
 
-	/** Run inside the installation's JVM: sets and saves QuPath's user-directory preference. */
-	public static final class SetUserDirectory {
+	/** Run inside the installation's JVM: sets and saves QuPath's user directory and other preferences. */
+	public static final class SetPreferences {
 		public static void main(String[] args) {
 			PathPrefs.userPathProperty().set(args[0]);
+			for (int i = 1; i < args.length; i++) {
+				int eq = args[i].indexOf('=');
+				PathPrefs.createPersistentPreference(args[i].substring(0, eq), "").set(args[i].substring(eq + 1));
+			}
 			if (!PathPrefs.savePreferences())
 				throw new IllegalStateException("QuPath could not save its preferences");
 			System.exit(0);
