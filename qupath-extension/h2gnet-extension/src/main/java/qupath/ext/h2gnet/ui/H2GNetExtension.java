@@ -41,11 +41,14 @@ public class H2GNetExtension implements QuPathExtension {
 		var whole = new SegmentTumourCommand(qupath, prefs, executor, false);
 		var inside = new SegmentTumourCommand(qupath, prefs, executor, true);
 		var status = new SidecarStatusCommand(prefs, executor);
+		var export = new ExportTrainingDataCommand(qupath, executor);
 
 		Menu menu = qupath.getMenu("Extensions>" + getName(), true);
 		menu.getItems().addAll(
 				item("Segment tumour (whole image)", whole::run),
 				item("Segment tumour (selected annotations)", inside::run),
+				new SeparatorMenuItem(),
+				item("Export training data…", export::run),
 				new SeparatorMenuItem(),
 				item("Sidecar status", status::run));
 		logger.info("H2G-Net extension installed");
