@@ -6,7 +6,9 @@ import { SingleBar } from 'cli-progress';
 import { Command } from 'commander';
 import path from 'node:path';
 import { importModels } from '../models/import';
-import { DEFAULT_URL_BASE, MODELS_URL_ENV, pullModels } from '../models/pull';
+import { ModelError } from '../models/errors';
+import { describeItem, FAST_HUB_URL, fastDatahubFolder, HUB_URL_ENV, importFastFolder } from '../models/hub';
+import { DEFAULT_URL_BASE, MODELS_URL_ENV, pullPublished } from '../models/pull';
 import { defaultModelSetName, howToInstall } from '../models/select';
 import { listInstalledSets, modelsHome, readInstalledSet, writeDefaultMarker } from '../models/store';
 import { DEMO_LABEL, formatFiles, formatListing, manifestFiles, toListing } from '../models/store-format';
@@ -73,19 +75,39 @@ function reportInstall(io: CliIo, verb: string, r: InstallResult): void {
 
 function pullCommand(io: CliIo): Command {
   return new Command('pull')
-    .description("download the published H2G-Net weights from the authors' GitHub release into the model cache")
+    .description(
+      "install the published H2G-Net weights: FastPathology's copy in ~/FAST/datahub if there is one (no network), " +
+        "else FAST's Data Hub, else the authors' GitHub release",
+    )
     .option('--dest <dir>', 'models home to install into (default: $H2G_MODELS_HOME, else the XDG cache)')
-    .option('--url-base <url>', `where the two files are served (default: $${MODELS_URL_ENV}, else the release)`)
+    .option(
+      '--url-base <url>',
+      `where the release's two files are served (default: $${MODELS_URL_ENV}, else the release)`,
+    )
+    .option('--hub-url <url>', `FAST's Data Hub (default: $${HUB_URL_ENV}, else ${FAST_HUB_URL})`)
+    .option('--no-hub', "skip FastPathology's folder and FAST's Data Hub: the GitHub release only")
     .option('--name <name>', 'name of the installed set', 'published')
-    .action(async (opts: { dest?: string; urlBase?: string; name: string }) => {
+    .action(async (opts: { dest?: string; urlBase?: string; hubUrl?: string; hub: boolean; name: string }) => {
       const reporter = downloadReporter(io);
       try {
-        const result = await pullModels({
+        const result = await pullPublished({
           home: modelsHome(io.env, opts.dest),
           urlBase: opts.urlBase ?? io.env[MODELS_URL_ENV] ?? DEFAULT_URL_BASE,
+          hubUrl: opts.hub ? (opts.hubUrl ?? io.env[HUB_URL_ENV] ?? FAST_HUB_URL) : null,
+          env: io.env,
           name: opts.name,
           ...reporter,
+          onSource: (what) => io.stderr.write(`trying ${what}\n`),
+          onSourceFailed: (what, reason) => io.stderr.write(`${what} did not work: ${reason}\n`),
+          onHubItem: (item) => io.stdout.write(`FAST Data Hub: ${describeItem(item)}\n`),
         });
+        if (result.from.kind === 'fast-folder') {
+          io.stdout.write(
+            `from FastPathology's folder ${result.from.location}` +
+              (result.from.item ? ` (${describeItem(result.from.item)})` : '') +
+              '\n',
+          );
+        }
         reportInstall(io, 'installed', result);
       } finally {
         reporter.stop();
@@ -95,12 +117,25 @@ function pullCommand(io: CliIo): Command {
 
 function importCommand(io: CliIo): Command {
   return new Command('import')
-    .description('install model files obtained another way (a folder, or the two .onnx files) with the same checks')
-    .argument('<paths...>', 'a folder holding the two models, or the two .onnx files')
+    .description(
+      'install model files obtained another way (a folder, or the two .onnx files) with the same checks; ' +
+        `without paths, FastPathology's ${fastDatahubFolder(io.env)}`,
+    )
+    .argument('[paths...]', 'a folder holding the two models, or the two .onnx files')
     .option('--name <name>', 'name of the installed set', 'imported')
     .option('--dest <dir>', 'models home to install into (default: $H2G_MODELS_HOME, else the XDG cache)')
     .action(async (paths: string[], opts: { name: string; dest?: string }) => {
-      const result = await importModels(paths, { home: modelsHome(io.env, opts.dest), name: opts.name });
+      const home = modelsHome(io.env, opts.dest);
+      const result =
+        paths.length > 0
+          ? await importModels(paths, { home, name: opts.name })
+          : await importFastFolder({ home, name: opts.name, env: io.env });
+      if (!result) {
+        throw new ModelError(
+          'MODEL_NOT_FOUND',
+          `give a folder or the two files; FastPathology's ${fastDatahubFolder(io.env)} does not exist`,
+        );
+      }
       for (const w of result.warnings) io.stderr.write(`warning: ${w}\n`);
       reportInstall(io, 'imported', result);
     });

@@ -19,6 +19,10 @@ export interface ImportOptions {
   home: string;
   name: string;
   now?: () => Date;
+  /** Recorded as the manifest's `source` (default `import:<folders>`). */
+  source?: string;
+  /** Recorded as the manifest's description when the input has no manifest of its own. */
+  description?: string | undefined;
 }
 
 export interface ImportResult extends InstallResult {
@@ -150,9 +154,13 @@ export async function importModels(inputs: string[], options: ImportOptions): Pr
   const sources = [...new Set([patch.path, refinement.path].map((p) => path.dirname(p)))];
   const result = await finishInstall(options.home, staging, {
     name: options.name,
-    source: `import:${sources.join(',')}`,
+    source: options.source ?? `import:${sources.join(',')}`,
     demo: manifest?.demo ?? false,
-    ...(manifest?.description ? { description: manifest.description } : {}),
+    ...(manifest?.description
+      ? { description: manifest.description }
+      : options.description
+        ? { description: options.description }
+        : {}),
     parameters: params,
     ...(options.now ? { now: options.now } : {}),
   });

@@ -32,7 +32,13 @@ afterAll(() => removeDirs(tiny));
 beforeEach(async () => {
   server = await startReleaseServer();
   home = tempDir('cli');
-  env = { H2G_MODELS_HOME: home, H2G_MODELS_URL: server.urlBase };
+  // FAST's Data Hub on the stand-in answers 404 (no such item there), so pull falls back to the release.
+  env = {
+    H2G_MODELS_HOME: home,
+    H2G_MODELS_URL: server.urlBase,
+    H2G_FAST_HUB_URL: new URL(server.urlBase).origin,
+    HOME: home,
+  };
 });
 afterEach(async () => {
   await server.close();
