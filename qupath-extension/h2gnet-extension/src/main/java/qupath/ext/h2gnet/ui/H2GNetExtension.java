@@ -42,6 +42,7 @@ public class H2GNetExtension implements QuPathExtension {
 		var inside = new SegmentTumourCommand(qupath, prefs, executor, true);
 		var status = new SidecarStatusCommand(prefs, executor);
 		var export = new ExportTrainingDataCommand(qupath, executor);
+		var pull = new ModelsPullAction(prefs, executor);
 
 		Menu menu = qupath.getMenu("Extensions>" + getName(), true);
 		menu.getItems().addAll(
@@ -50,7 +51,8 @@ public class H2GNetExtension implements QuPathExtension {
 				new SeparatorMenuItem(),
 				item("Export training data…", export::run),
 				new SeparatorMenuItem(),
-				item("Sidecar status", status::run));
+				item("Sidecar status", status::run),
+				item("Install published models (h2g models pull)", pull::run));
 		logger.info("H2G-Net extension installed");
 	}
 
