@@ -77,6 +77,13 @@ Thread.start('h2gnet-gui-smoke') {
         report.imageName = fx { qupath.getImageData().getServer().getMetadata().getName() }
 
         // 1. A whole run: progress window while patches are scored, then the result.
+        // Notifications are collected all along: one may come and go between two looks.
+        def notified = [] as LinkedHashSet
+        def watcher = Thread.start('h2gnet-notifications') {
+            while (!Thread.currentThread().isInterrupted()) {
+                try { notified.addAll(fx { notificationTexts() }); Thread.sleep(150) } catch (InterruptedException e) { break }
+            }
+        }
         fx { segment.fire() }
         def window = waitFor('the progress window', 30) { fx { progressWindow() } }
         waitFor('patch progress', 120) { fx { statusText(window).toLowerCase().contains('patch') || !window.showing } }
@@ -84,8 +91,14 @@ Thread.start('h2gnet-gui-smoke') {
         screenshot('1-progress.png')
         waitFor('the annotations', 300) { fx { annotations() > 0 && !window.showing } }
         fx { qupath.getViewer().repaintEntireImage() }
-        report.notifications = waitFor('the completion notification', 10) { fx { notificationTexts() } }
-        Thread.sleep(700) // the notification fades in
+        try {
+            waitFor('the completion notification', 10) { !notified.isEmpty() }
+            Thread.sleep(700) // the notification fades in
+        } finally {
+            report.windows = fx { Window.getWindows().collect { it.getClass().simpleName + (it.showing ? '' : ' (hidden)') } }
+            watcher.interrupt()
+        }
+        report.notifications = notified as List
         screenshot('2-result.png')
         report.first = fx {
             def h = qupath.getImageData().getHierarchy()
