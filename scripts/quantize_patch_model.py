@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Static int8 quantization of an H2G-Net patch classifier, for `h2g models quantize`.
+
+    .venv/bin/python scripts/quantize_patch_model.py --model IN.onnx --patches CAL.npy --out OUT.onnx
+
+CAL.npy holds the calibration patches as uint8 [N, H, W, 3] RGB (what `h2g models quantize` sampled
+from the user's tissue through the pipeline's own reader, tissue mask and grid); they are fed to the
+model as float32 / 255, exactly as the pipeline does. The result is a QDQ model (QuantizeLinear /
+DequantizeLinear pairs around every quantized operator, which onnxruntime fuses into QLinearConv and
+friends at load): per-channel symmetric int8 weights, uint8 activations with MinMax ranges over the
+calibration patches. Dynamic quantization (ranges computed per call) is not offered: on this project's
+CPUs it ran 4x slower than float32. The final Softmax stays float32, so the tumour probability keeps
+its full resolution instead of 256 steps.
+
+Prints one JSON object on stdout (versions, method, node counts, seconds); errors go to stderr with
+exit code 1. Needs the project's .venv (scripts/setup-python.sh): onnxruntime, onnx >= 1.16, numpy.
+"""
+
+import argparse
+import collections
+import json
+import os
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+sys.dont_write_bytecode = True
+
+METHOD = ("static QDQ, per-channel symmetric int8 weights, uint8 activations, "
+          "MinMax calibration, Softmax kept float32")
+
+
+def fail(message):
+    print(f"quantize_patch_model: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--model", required=True, help="float32 patch model (.onnx)")
+    ap.add_argument("--patches", required=True, help="calibration patches, uint8 [N,H,W,3] .npy")
+    ap.add_argument("--out", required=True, help="int8 model to write (.onnx)")
+    ap.add_argument("--batch-size", type=int, default=16, help="patches per calibration call [16]")
+    args = ap.parse_args(argv)
+
+    try:
+        import onnx
+        import onnxruntime
+        from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat,
+                                              QuantType, quantize_static)
+        from onnxruntime.quantization.shape_inference import quant_pre_process
+    except ImportError as err:
+        fail(f"{err}; set up the Python environment with: bash scripts/setup-python.sh")
+
+    patches = np.load(args.patches, mmap_mode="r")
+    if patches.dtype != np.uint8 or patches.ndim != 4 or patches.shape[3] != 3 or patches.shape[0] == 0:
+        fail(f"{args.patches} must hold uint8 [N,H,W,3] patches, found {patches.dtype} {patches.shape}")
+    model = onnx.load(args.model)
+    input_name = model.graph.input[0].name
+
+    class Patches(CalibrationDataReader):
+        def __init__(self):
+            self.start = 0
+
+        def get_next(self):
+            if self.start >= len(patches):
+                return None
+            batch = np.asarray(patches[self.start:self.start + args.batch_size], np.float32) / 255.0
+            self.start += args.batch_size
+            return {input_name: batch}
+
+        def rewind(self):
+            self.start = 0
+
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(dir=os.path.dirname(os.path.abspath(args.out))) as tmp:
+        # Shape inference and constant folding first, as onnxruntime's documentation advises, so
+        # every Conv/Gemm gets its quantization parameters.
+        prepared = os.path.join(tmp, "prepared.onnx")
+        quant_pre_process(args.model, prepared)
+        softmax = [n.name for n in onnx.load(prepared).graph.node if n.op_type == "Softmax"]
+        quantize_static(
+            prepared, args.out, Patches(),
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            weight_type=QuantType.QInt8,
+            activation_type=QuantType.QUInt8,
+            calibrate_method=CalibrationMethod.MinMax,
+            nodes_to_exclude=softmax,
+            extra_options={"CalibMaxIntermediateOutputs": 8},
+        )
+    ops = collections.Counter(n.op_type for n in onnx.load(args.out).graph.node)
+    print(json.dumps({
+        "onnxruntime": onnxruntime.__version__,
+        "onnx": onnx.__version__,
+        "method": METHOD,
+        "patches": int(patches.shape[0]),
+        "quantizeLinear": ops.get("QuantizeLinear", 0),
+        "dequantizeLinear": ops.get("DequantizeLinear", 0),
+        "seconds": round(time.perf_counter() - started, 2),
+    }))
+
+
+if __name__ == "__main__":
+    main()
