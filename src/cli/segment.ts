@@ -12,7 +12,7 @@ import { resolveModelDirectory } from '../models/select';
 import { parseRoi } from '../pipeline/options';
 import { segmentSlide } from '../pipeline/segment';
 import type { SegmentationResult } from '../pipeline/types';
-import { writeNpyFloat32 } from '../output/npy';
+import { writeNpy } from '../output/npy';
 import { renderOverlay } from '../output/overlay';
 import { encodeMaskPng, encodeRgbPng } from '../output/png';
 import { DEMO_WARNING } from '../pipeline/geojson';
@@ -42,7 +42,7 @@ export interface SegmentRun {
   summaryStream?: NodeJS.WritableStream;
 }
 
-function number(name: string, min: number, max: number, integer = false) {
+export function number(name: string, min: number, max: number, integer = false) {
   return (value: string): number => {
     const n = Number(value);
     if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
@@ -106,7 +106,7 @@ export async function runSegment(run: SegmentRun): Promise<SegmentationResult> {
       if (run.out === '-') process.stdout.write(`${json}\n`);
       else await writeFile(run.out, json);
       if (run.saveHeatmap)
-        await writeNpyFloat32(run.saveHeatmap, result.heatmap.values, [result.heatmap.rows, result.heatmap.cols]);
+        await writeNpy(run.saveHeatmap, result.heatmap.values, [result.heatmap.rows, result.heatmap.cols]);
       if (run.saveMask) await writeFile(run.saveMask, encodeMaskPng(result.mask));
       if (run.overlay) {
         const picture = renderOverlay(result.lowResImage, result.heatmap, result.mask, slide.width, slide.height);
