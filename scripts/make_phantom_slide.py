@@ -1,12 +1,12 @@
 #!/usr/bin/python3
 """Write a phantom slide: real tissue texture in seeded shapes, tumour inside normal tissue on white.
 
-    /usr/bin/python3 scripts/make_phantom_slide.py --seed 1 --out phantom-1.tif [--size 4096]
+    /usr/bin/python3 scripts/make_phantom_slide.py --seed 1 --out phantom-1.tif [--size 4096] [--truth t.png]
 
 A pyramidal generic TIFF (256 px JPEG tiles, Q 90) at 1.0 um/px, i.e. level 0 is the pipeline's 10x:
 size x size px, (size / 256)^2 grid patches. Tissue is the union of two ellipses (about half of the
-slide), tumour three ellipses inside it, textures from scripts/phantom.py at seeded offsets. The
-tumour truth is written beside it as <out>.tumour.png (one pixel per 16 slide pixels, 255 = tumour).
+slide), tumour three ellipses inside it, textures from scripts/phantom.py at seeded offsets. --truth
+writes the tumour truth as a PNG (one pixel per 16 slide pixels, 255 = tumour).
 Same seed and size -> same pixels. Needs libvips' `vips` command (libvips-tools).
 """
 
@@ -55,6 +55,7 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, required=True)
     ap.add_argument("--out", required=True, help="the .tif to write")
     ap.add_argument("--size", type=int, default=4096, help="side in pixels, a multiple of 256 [4096]")
+    ap.add_argument("--truth", help="also write the tumour truth here (PNG, 1/16 of the slide's size)")
     args = ap.parse_args(argv)
     if args.size % 256 or args.size < 1024:
         ap.error("--size must be a multiple of 256, at least 1024")
@@ -75,8 +76,9 @@ def main(argv=None):
                         "--pyramid", "--compression", "jpeg", "--Q", "90", "--xres", "1000", "--yres", "1000",
                         "--resunit", "cm"], check=True)
         os.replace(tif, args.out)
-    truth = tumour[TRUTH_STEP // 2::TRUTH_STEP, TRUTH_STEP // 2::TRUTH_STEP]
-    Image.fromarray(np.where(truth, 255, 0).astype(np.uint8)).save(args.out + ".tumour.png")
+    if args.truth:
+        truth = tumour[TRUTH_STEP // 2::TRUTH_STEP, TRUTH_STEP // 2::TRUTH_STEP]
+        Image.fromarray(np.where(truth, 255, 0).astype(np.uint8)).save(args.truth)
     print(f"{args.out}: {args.size} x {args.size} px at 1.0 um/px; tissue {tissue.mean():.1%}, "
           f"tumour {tumour.mean():.1%} of the slide")
 

@@ -8,8 +8,12 @@ from the user's tissue through the pipeline's own reader, tissue mask and grid);
 model as float32 / 255, exactly as the pipeline does. The result is a QDQ model (QuantizeLinear /
 DequantizeLinear pairs around every quantized operator, which onnxruntime fuses into QLinearConv and
 friends at load): per-channel symmetric int8 weights, uint8 activations with MinMax ranges over the
-calibration patches. The final Softmax stays float32, so the tumour probability keeps its full
-resolution instead of 256 steps.
+calibration patches. Everything after the last convolution stays float32: global pooling, the dense
+head (0.13 M of the network's ~0.4 G multiply-adds per patch) and the Softmax. That is where rounding
+reaches the decision directly: pooled features rounded to 256 levels, then the head's weights
+(keeping them float cut the 95th percentile of |p_int8 - p_float32| on phantom patches from 0.0145
+to 0.0054 and the maximum from 0.022 to 0.008), and a float Softmax keeps the probability's full
+resolution.
 
 Weights use the 7-bit range (reduce_range): x86 CPUs without VNNI (AVX2 only, e.g. AMD Zen 2) multiply
 uint8 x int8 with VPMADDUBSW, whose 16-bit pair sums saturate when both factors are large (255 x 127 x 2
@@ -35,7 +39,7 @@ import numpy as np
 sys.dont_write_bytecode = True
 
 METHOD = ("static QDQ, per-channel symmetric int8 weights in the 7-bit range (reduce_range), "
-          "uint8 activations, MinMax calibration, Softmax kept float32")
+          "uint8 activations, MinMax calibration; pooling, dense head and Softmax kept float32")
 
 
 def fail(message):
@@ -86,7 +90,9 @@ def main(argv=None):
         # every Conv/Gemm gets its quantization parameters.
         prepared = os.path.join(tmp, "prepared.onnx")
         quant_pre_process(args.model, prepared)
-        softmax = [n.name for n in onnx.load(prepared).graph.node if n.op_type == "Softmax"]
+        nodes = onnx.load(prepared).graph.node  # topologically sorted
+        last_conv = max(i for i, n in enumerate(nodes) if n.op_type == "Conv")
+        kept_float = [n.name for n in nodes[last_conv + 1:]]
         quantize_static(
             prepared, args.out, Patches(),
             quant_format=QuantFormat.QDQ,
@@ -95,7 +101,7 @@ def main(argv=None):
             weight_type=QuantType.QInt8,
             activation_type=QuantType.QUInt8,
             calibrate_method=CalibrationMethod.MinMax,
-            nodes_to_exclude=softmax,
+            nodes_to_exclude=kept_float,
             extra_options={"CalibMaxIntermediateOutputs": 8},
         )
     ops = collections.Counter(n.op_type for n in onnx.load(args.out).graph.node)
