@@ -96,10 +96,28 @@ describe('a model that survives int8 rounding', () => {
     expect(int8.length).toBeLessThan(source.files.patch.size / 2);
   });
 
-  test('verify re-checks it; list names it', async () => {
+  test('verify re-checks it; list shows its precision and origin; a copy imported elsewhere keeps its record', async () => {
     expect((await runCli(['models', 'verify', 'planted-int8'], env)).stdout).toMatch(/^OK {4}planted-int8/);
     const list = JSON.parse((await runCli(['models', 'list', '--json'], env)).stdout);
-    expect(list.sets.map((s: { name: string }) => s.name)).toEqual(['fragile', 'planted', 'planted-int8']);
+    expect(list.sets.map((s: { name: string; precision: string }) => [s.name, s.precision])).toEqual([
+      ['fragile', 'float32'],
+      ['planted', 'float32'],
+      ['planted-int8', 'int8'],
+    ]);
+    const text = (await runCli(['models', 'list'], env)).stdout;
+    expect(text).toMatch(/precision: {2}int8 \(quantized from 'planted'; refined-mask Dice against it 0\.99\d\d\)/);
+    const other = tempDir('quantize-import');
+    try {
+      const r = await runCli(['models', 'import', path.join(home, 'planted-int8'), '--name', 'copy'], {
+        H2G_MODELS_HOME: other,
+      });
+      expect(r.code).toBe(0);
+      const copy = JSON.parse(readFileSync(path.join(other, 'copy', 'h2g-models.json'), 'utf8'));
+      expect(copy.precision).toBe('int8');
+      expect(copy.quantization).toEqual(manifest('planted-int8').quantization);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
   });
 
   test('--precision picks the sibling either way, and the GeoJSON says which precision made it', async () => {
