@@ -28,7 +28,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { performance } = require('node:perf_hooks');
-const { dist } = require('./pipeline-child');
+const { dist, randomBatches } = require('./pipeline-child');
 const { f, loadAverage } = require('./pipeline-report');
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -105,18 +105,6 @@ function ensurePhantomPair() {
   return { dir: path.join(HOME, 'planted'), env };
 }
 
-function randomBatch(n, p) {
-  let s = 0x9e3779b9; // xorshift32: deterministic values in [0, 1), like pixel / 255
-  const t = new Float32Array(n * p * p * 3);
-  for (let i = 0; i < t.length; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    t[i] = (s >>> 0) / 4294967296;
-  }
-  return t;
-}
-
 const quantile = (xs, q) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
@@ -135,7 +123,7 @@ async function main() {
   const session = { provider: 'cpu', threads: o.threads };
   const sets = [await loadModelSet(f32Dir, session), await loadModelSet(i8Dir, session)];
   const p = sets[0].parameters.patchSize;
-  const input = new ort.Tensor('float32', randomBatch(o.batchSize, p), [o.batchSize, p, p, 3]);
+  const input = new ort.Tensor('float32', randomBatches(o.batchSize, p)[0], [o.batchSize, p, p, 3]);
   const once = async (set) => {
     const t0 = performance.now();
     await set.patch.session.run({ [set.patch.binding.input]: input });
