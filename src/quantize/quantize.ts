@@ -101,7 +101,9 @@ function checkDisjoint(calibrate: SlideInput[], validate: SlideInput[]): void {
 async function sourceSet(
   options: QuantizeOptions,
 ): Promise<{ dir: string; manifest: Manifest; name: string; target: string }> {
-  const dir = await resolveModelDirectory({ explicit: options.source, env: options.env });
+  // Looked up in the home it installs into (--dest), like the other models commands.
+  const env = { ...options.env, H2G_MODELS_HOME: options.home };
+  const dir = await resolveModelDirectory({ explicit: options.source, env });
   const { manifest } = await readManifest(dir);
   const name = manifest.name ?? path.basename(dir);
   if (manifest.precision === 'int8') {
@@ -191,16 +193,20 @@ async function speedCheck(
 
 export async function quantizeModelSet(options: QuantizeOptions): Promise<QuantizeOutcome> {
   const src = await sourceSet(options);
+  const slides = options.calibrate.length + options.validate.length;
+  options.progress(`identifying ${slides} slide(s) by SHA-256 ...`);
   const calibrate = await identify(options.calibrate, 'calibration');
   const validate = await identify(options.validate, 'validation');
   checkDisjoint(calibrate, validate);
   const session = { provider: 'cpu' as const, threads: options.threads };
   const reference = await loadModelSet(src.dir, session);
-  const scratch = await mkdtemp(path.join(os.tmpdir(), 'h2g-quantize-'));
-  await cleanupStale(options.home);
-  const staging = await createStaging(options.home);
   let candidate: ModelSet | null = null;
+  let scratch: string | null = null;
+  let staging: string | null = null;
   try {
+    scratch = await mkdtemp(path.join(os.tmpdir(), 'h2g-quantize-'));
+    await cleanupStale(options.home);
+    staging = await createStaging(options.home);
     const calibration = await sampleCalibrationPatches(calibrate, options.patches, src.manifest.parameters, {
       mpp: options.mpp,
       tissueThreshold: TISSUE_THRESHOLD,
@@ -279,7 +285,6 @@ export async function quantizeModelSet(options: QuantizeOptions): Promise<Quanti
   } finally {
     await candidate?.release();
     await reference.release();
-    await rm(staging, { recursive: true, force: true });
-    await rm(scratch, { recursive: true, force: true });
+    for (const dir of [staging, scratch]) if (dir) await rm(dir, { recursive: true, force: true });
   }
 }
