@@ -55,14 +55,18 @@ class GraphBuilder:
         return self.rng.standard_normal(shape) * np.sqrt(gain / fan_in)
 
     def conv(self, x, cin, cout, k, stride=1, pads=None, group=1, gain=2.0,
-             bias_std=0.0, keras_bias=False, keras_bn=True):
-        """Conv with a BN folded into weight + bias. Default pads = 'same' for odd k, stride 1."""
+             bias_std=0.0, keras_bias=False, keras_bn=True, wb=None):
+        """Conv with a BN folded into weight + bias. Default pads = 'same' for odd k, stride 1.
+        wb: (weight [cout, cin/group, k, k], bias [cout]) to use instead of drawing them."""
         if pads is None:
             p = k // 2
             pads = [p, p, p, p]
         fan_in = (cin // group) * k * k
-        w = self.he_weight((cout, cin // group, k, k), fan_in, gain)
-        b = self.rng.standard_normal(cout) * bias_std if bias_std else np.zeros(cout)
+        if wb is not None:
+            w, b = wb
+        else:
+            w = self.he_weight((cout, cin // group, k, k), fan_in, gain)
+            b = self.rng.standard_normal(cout) * bias_std if bias_std else np.zeros(cout)
         self.last_wb = (w, b)  # float64 copies, for callers that derive constants from them
         wn = self.const(w, "W", learnable=True)
         bn = self.const(b, "B", learnable=True)
@@ -80,10 +84,14 @@ class GraphBuilder:
         hi = self.const(np.array(6.0, np.float32), "clip_max")
         return self.op("Clip", [x, lo, hi])
 
-    def dense(self, x, cin, cout, gain=2.0, bias_std=0.0, center_on=None):
-        """Gemm; with center_on (a feature vector), the bias is set so that input gives 0 logits."""
-        w = self.rng.standard_normal((cin, cout)) * np.sqrt(gain / cin)
-        b = self.rng.standard_normal(cout) * bias_std if bias_std else np.zeros(cout)
+    def dense(self, x, cin, cout, gain=2.0, bias_std=0.0, center_on=None, wb=None):
+        """Gemm; with center_on (a feature vector), the bias is set so that input gives 0 logits.
+        wb: (weight [cin, cout], bias [cout]) to use instead of drawing them."""
+        if wb is not None:
+            w, b = wb
+        else:
+            w = self.rng.standard_normal((cin, cout)) * np.sqrt(gain / cin)
+            b = self.rng.standard_normal(cout) * bias_std if bias_std else np.zeros(cout)
         if center_on is not None:
             b = -(center_on[:, None] * w).sum(axis=0)
         self.keras_total += w.size + cout

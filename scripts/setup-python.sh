@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The project's Python environment: .venv, made from Debian's python3 with its system packages visible
-# (python3-torch, python3-onnx, numpy, scipy, openslide come from apt, as CI installs them; PyPI's torch
-# would pull gigabytes of CUDA packages), plus the pinned PyPI packages in scripts/python-requirements.txt.
+# (python3-torch, numpy, scipy, openslide come from apt, as CI installs them; PyPI's torch would pull
+# gigabytes of CUDA packages), plus the pinned PyPI packages in scripts/python-requirements.txt (among
+# them onnxruntime and a newer onnx for `h2g models quantize`; Debian's python3-onnx stays what
+# /usr/bin/python3 sees, e.g. for scripts/make_test_models.py).
 # Idempotent; `.ci/run` calls it. Tools find the interpreter at .venv/bin/python.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -251,7 +251,7 @@ function childMain(kind) {
   });
 }
 
-module.exports = { dist, runChild };
+module.exports = { dist, randomBatches, runChild };
 
 if (require.main === module && process.argv[2] === '--child') {
   childMain(process.argv[3]);

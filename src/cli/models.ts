@@ -1,28 +1,21 @@
 /**
- * `h2g models pull|import|list|verify|default`: install, inspect and re-check model sets in the
+ * `h2g models pull|import|list|verify|default|quantize`: install, inspect and re-check model sets in the
  * per-user cache. Results go to stdout, progress and warnings to stderr.
  */
 import { SingleBar } from 'cli-progress';
 import { Command } from 'commander';
-import path from 'node:path';
 import { importModels } from '../models/import';
 import { ModelError } from '../models/errors';
 import { describeItem, FAST_HUB_URL, fastDatahubFolder, HUB_URL_ENV, importFastFolder } from '../models/hub';
 import { DEFAULT_URL_BASE, MODELS_URL_ENV, pullPublished } from '../models/pull';
 import { defaultModelSetName, howToInstall } from '../models/select';
 import { listInstalledSets, modelsHome, readInstalledSet, writeDefaultMarker } from '../models/store';
-import { DEMO_LABEL, formatFiles, formatListing, manifestFiles, toListing } from '../models/store-format';
-import type { InstallResult } from '../models/store-install';
+import { formatListing, toListing } from '../models/store-format';
 import { verifyInstalledSet } from '../models/verify';
+import { type CliIo, processIo, reportInstall } from './io';
+import { quantizeCommand } from './models-quantize';
 
-/** Streams and environment of one CLI run; tests pass their own instead of the process's. */
-export interface CliIo {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
-  env: NodeJS.ProcessEnv;
-}
-
-export const processIo = (): CliIo => ({ stdout: process.stdout, stderr: process.stderr, env: process.env });
+export { type CliIo, processIo } from './io';
 
 const mb = (bytes: number): string => (bytes / 1e6).toFixed(1);
 
@@ -60,17 +53,6 @@ function downloadReporter(io: CliIo) {
       if (started) bar?.stop();
     },
   };
-}
-
-function reportInstall(io: CliIo, verb: string, r: InstallResult): void {
-  const lines = [
-    `${verb} model set '${r.name}' in ${r.directory}`,
-    `    source:     ${r.manifest.source ?? 'unknown'}`,
-    ...formatFiles(manifestFiles(r.manifest)),
-    `  checked: sizes, SHA-256 recorded in ${path.join(r.directory, 'h2g-models.json')}, and the H2G-Net input/output contract`,
-  ];
-  if (r.manifest.demo) lines.push(`  ${DEMO_LABEL}`);
-  io.stdout.write(`${lines.join('\n')}\n`);
 }
 
 function pullCommand(io: CliIo): Command {
@@ -200,7 +182,7 @@ export function modelsCommand(io: CliIo = processIo()): Command {
     'install, list and verify H2G-Net model sets (cache: $H2G_MODELS_HOME, else $XDG_CACHE_HOME/h2gnet/models)',
   );
   // exitOverride on each: commander errors then reach main()'s handler instead of exiting here.
-  for (const sub of [pullCommand, importCommand, listCommand, verifyCommand, defaultCommand]) {
+  for (const sub of [pullCommand, importCommand, listCommand, verifyCommand, defaultCommand, quantizeCommand]) {
     models.addCommand(sub(io).exitOverride());
   }
   return models;

@@ -5,12 +5,14 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { createLogger, type Logger } from '../log';
+import { type Precision, PRECISIONS } from '../models/manifest';
 import { EXECUTION_PROVIDERS, type ExecutionProvider, loadModelSet } from '../models/model-set';
+import { withPrecision } from '../models/precision';
 import { resolveModelDirectory } from '../models/select';
 import { parseRoi } from '../pipeline/options';
 import { segmentSlide } from '../pipeline/segment';
 import type { SegmentationResult } from '../pipeline/types';
-import { writeNpyFloat32 } from '../output/npy';
+import { writeNpy } from '../output/npy';
 import { renderOverlay } from '../output/overlay';
 import { encodeMaskPng, encodeRgbPng } from '../output/png';
 import { DEMO_WARNING } from '../pipeline/geojson';
@@ -22,6 +24,8 @@ export interface SegmentRun {
   slide: string;
   /** Model directory or installed set name; undefined = the default selection. */
   models?: string;
+  /** The chosen set's sibling with this arithmetic; undefined = the set as it is. */
+  precision?: Precision;
   out: string;
   saveHeatmap?: string;
   saveMask?: string;
@@ -38,7 +42,7 @@ export interface SegmentRun {
   summaryStream?: NodeJS.WritableStream;
 }
 
-function number(name: string, min: number, max: number, integer = false) {
+export function number(name: string, min: number, max: number, integer = false) {
   return (value: string): number => {
     const n = Number(value);
     if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
@@ -68,7 +72,7 @@ export function formatSummary(result: SegmentationResult, demo: boolean): string
 export async function runSegment(run: SegmentRun): Promise<SegmentationResult> {
   const log = run.log ?? createLogger();
   const roi = run.roi !== undefined ? parseRoi(await readFile(run.roi, 'utf8')) : undefined;
-  const modelDir = await resolveModelDirectory({ explicit: run.models });
+  const modelDir = await withPrecision(await resolveModelDirectory({ explicit: run.models }), run.precision);
   const slide = await OpenSlide.open(run.slide);
   const progress = createProgressReporter(log);
   try {
@@ -79,6 +83,7 @@ export async function runSegment(run: SegmentRun): Promise<SegmentationResult> {
           slide: run.slide,
           models: models.directory,
           demo: models.demo,
+          precision: models.precision,
           provider: models.provider,
           threads: models.threads,
         },
@@ -101,7 +106,7 @@ export async function runSegment(run: SegmentRun): Promise<SegmentationResult> {
       if (run.out === '-') process.stdout.write(`${json}\n`);
       else await writeFile(run.out, json);
       if (run.saveHeatmap)
-        await writeNpyFloat32(run.saveHeatmap, result.heatmap.values, [result.heatmap.rows, result.heatmap.cols]);
+        await writeNpy(run.saveHeatmap, result.heatmap.values, [result.heatmap.rows, result.heatmap.cols]);
       if (run.saveMask) await writeFile(run.saveMask, encodeMaskPng(result.mask));
       if (run.overlay) {
         const picture = renderOverlay(result.lowResImage, result.heatmap, result.mask, slide.width, slide.height);
@@ -126,6 +131,12 @@ export function segmentCommand(): Command {
     .option(
       '-m, --models <dir-or-name>',
       'model directory or installed set (default: $H2G_MODELS, then the installed default)',
+    )
+    .addOption(
+      new Option(
+        '--precision <p>',
+        "patch model arithmetic: the chosen set's int8 sibling (h2g models quantize) or float32 one (default: the set as it is)",
+      ).choices(PRECISIONS),
     )
     .option('--save-heatmap <file.npy>', 'patch heatmap as float32 NumPy array [rows, cols]')
     .option('--save-mask <file.png>', 'refinement mask as 8-bit PNG (255 = tumour)')

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { createLogger } from '../log';
+import { type Precision, PRECISIONS } from '../models/manifest';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../models/model-set';
 import { readTokenFile } from '../server/auth';
 import { ConfigError, DEFAULT_CONFIG, type ServerConfig, type TlsFiles } from '../server/config';
@@ -18,6 +19,7 @@ interface ServeFlags {
   models?: string;
   provider: ExecutionProvider;
   threads: string;
+  precision?: Precision;
   maxConcurrent: string;
   maxQueue: string;
   allowRoot: string[];
@@ -52,6 +54,7 @@ async function toConfig(flags: ServeFlags): Promise<ServerConfig> {
     modelsDir: flags.models ?? null,
     provider: flags.provider,
     threads: num('--threads', flags.threads),
+    precision: flags.precision ?? null,
     maxConcurrent: num('--max-concurrent', flags.maxConcurrent),
     maxQueue: num('--max-queue', flags.maxQueue),
     allowRoots: flags.allowRoot,
@@ -115,6 +118,12 @@ export function serveCommand(): Command {
       '--threads <n>',
       'onnxruntime threads per inference call; 0 = chosen for this machine, shared out between concurrent jobs',
       String(d.threads),
+    )
+    .addOption(
+      new Option(
+        '--precision <p>',
+        "patch model arithmetic for requests that name none: the chosen set's int8 or float32 sibling (default: the set as it is)",
+      ).choices(PRECISIONS),
     )
     .option('--max-concurrent <n>', 'jobs running at once', String(d.maxConcurrent))
     .option('--max-queue <n>', 'jobs waiting; beyond it calls get RESOURCE_EXHAUSTED', String(d.maxQueue))

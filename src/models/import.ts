@@ -162,6 +162,8 @@ export async function importModels(inputs: string[], options: ImportOptions): Pr
         ? { description: options.description }
         : {}),
     parameters: params,
+    // An int8 set copied from elsewhere keeps its record (its files were checked against it above).
+    ...(manifest?.quantization ? { precision: manifest.precision, quantization: manifest.quantization } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
   return { ...result, warnings };

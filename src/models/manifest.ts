@@ -14,16 +14,15 @@ export const PUBLISHED_FILES = {
   refinement: 'refinement_network_breast_cancer.onnx',
 } as const;
 
+const Sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
+
 const FileEntrySchema = z
   .object({
     file: z
       .string()
       .min(1)
       .refine((f) => path.basename(f) === f, 'must be a file name inside the model directory'),
-    sha256: z
-      .string()
-      .regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits')
-      .optional(),
+    sha256: Sha256Schema.optional(),
     size: z.number().int().positive().optional(),
   })
   .strict();
@@ -41,6 +40,49 @@ export const ParametersSchema = z
   })
   .strict();
 
+/** The arithmetic of the patch model: float32 (the reference's) or int8 (`h2g models quantize`). */
+export const PRECISIONS = ['float32', 'int8'] as const;
+export type Precision = (typeof PRECISIONS)[number];
+
+/** A slide the quantization read, identified by its file's SHA-256 (paths differ between machines). */
+const SlideRecordSchema = z
+  .object({ file: z.string().min(1), sha256: Sha256Schema, patches: z.number().int().min(0) })
+  .strict();
+
+const AgreementSchema = z
+  .object({
+    /** Validation slides: never used for calibration. */
+    slides: z.array(SlideRecordSchema).min(1),
+    /** |int8 - float32| tumour probability over the inferred patches of all validation slides. */
+    heatmapAbsDiff: z.object({ p50: z.number().min(0), p95: z.number().min(0), max: z.number().min(0) }).strict(),
+    /** Share of inferred patches whose decision at 0.5 differs. */
+    decisionFlipShare: z.number().min(0).max(1),
+    /** Refined-mask Dice against the float32 set, pooled over the validation slides, and the lowest slide's. */
+    maskDice: z.number().min(0).max(1),
+    minSlideMaskDice: z.number().min(0).max(1),
+    /** Installed with --force although maskDice was below the threshold. */
+    forced: z.boolean(),
+  })
+  .strict();
+
+const QuantizationSchema = z
+  .object({
+    /** The float32 set this one was made from: its name then, and its files' digests (what identifies it). */
+    quantizedFrom: z
+      .object({ set: z.string().min(1), patchSha256: Sha256Schema, refinementSha256: Sha256Schema })
+      .strict(),
+    /** What was done, in words, and with which tool versions. */
+    method: z.string().min(1),
+    tool: z.string().min(1),
+    calibration: z.object({ patches: z.number().int().positive(), slides: z.array(SlideRecordSchema).min(1) }).strict(),
+    /** Absent only while the set is being checked, before install. */
+    agreement: AgreementSchema.optional(),
+  })
+  .strict();
+
+export type QuantizationRecord = z.infer<typeof QuantizationSchema>;
+export type AgreementRecord = z.infer<typeof AgreementSchema>;
+
 export const ManifestSchema = z
   .object({
     schemaVersion: z.literal(1),
@@ -53,8 +95,14 @@ export const ManifestSchema = z
     installedAt: z.string().optional(),
     files: z.object({ patch: FileEntrySchema, refinement: FileEntrySchema }).strict(),
     parameters: ParametersSchema.default(ParametersSchema.parse({})),
+    precision: z.enum(PRECISIONS).default('float32'),
+    quantization: QuantizationSchema.optional(),
   })
-  .strict();
+  .strict()
+  .refine((m) => (m.precision === 'int8') === (m.quantization !== undefined), {
+    message: 'an int8 set records its quantization, and only an int8 set does',
+    path: ['quantization'],
+  });
 
 export type Manifest = z.infer<typeof ManifestSchema>;
 export type ModelParameters = z.infer<typeof ParametersSchema>;

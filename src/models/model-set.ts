@@ -8,7 +8,7 @@ import * as ort from 'onnxruntime-node';
 import { checkPatchModel, checkRefinementModel, type PatchModelBinding, type RefinementModelBinding } from './contract';
 import { sha256File } from './digest';
 import { ModelError } from './errors';
-import { type Manifest, type ModelParameters, readManifest } from './manifest';
+import { type Manifest, type ModelParameters, type Precision, readManifest } from './manifest';
 import { defaultInferenceThreads, machineCpus } from './threads';
 
 export type ExecutionProvider = 'cpu' | 'webgpu' | 'cuda';
@@ -43,6 +43,10 @@ export interface ModelSet {
   demo: boolean;
   source: string | null;
   parameters: ModelParameters;
+  /** The patch model's arithmetic; int8 sets come from `h2g models quantize`. */
+  precision: Precision;
+  /** For an int8 set: the SHA-256 of the float32 patch model it was quantized from. */
+  quantizedFrom: string | null;
   /** Where the sessions run. */
   provider: ExecutionProvider;
   /** Intra-op threads of each inference call, as resolved at load; 0 = onnxruntime's own default. */
@@ -144,6 +148,8 @@ export async function loadModelSet(directory: string, requested: SessionOptions)
       demo: manifest.demo,
       source: manifest.source ?? null,
       parameters: params,
+      precision: manifest.precision,
+      quantizedFrom: manifest.quantization?.quantizedFrom.patchSha256 ?? null,
       provider: options.provider,
       threads: options.threads,
       patch: { session: patchSession, binding: patchBinding, info: patchInfo },

@@ -10,6 +10,9 @@ export interface SetListing {
   source: string | null;
   installedAt: string | null;
   description: string | null;
+  precision: 'float32' | 'int8';
+  /** For an int8 set: the float32 set's name when quantized, and the recorded mask Dice against it. */
+  quantizedFrom: { set: string; maskDice: number | null; forced: boolean } | null;
   files: { role: 'patch' | 'refinement'; file: string; sha256: string | null; size: number | null }[];
   problem: string | null;
 }
@@ -33,6 +36,14 @@ export function toListing(set: InstalledSet, defaultName: string | null): SetLis
     source: m?.source ?? null,
     installedAt: m?.installedAt ?? null,
     description: m?.description ?? null,
+    precision: m?.precision ?? 'float32',
+    quantizedFrom: m?.quantization
+      ? {
+          set: m.quantization.quantizedFrom.set,
+          maskDice: m.quantization.agreement?.maskDice ?? null,
+          forced: m.quantization.agreement?.forced ?? false,
+        }
+      : null,
     files: m ? manifestFiles(m) : [],
     problem: set.problem,
   };
@@ -60,6 +71,14 @@ export function formatListing(home: string, sets: SetListing[]): string {
     }
     lines.push(`    source:     ${s.source ?? 'unknown'}`);
     lines.push(`    installed:  ${s.installedAt ?? 'unknown'}`);
+    const q = s.quantizedFrom;
+    lines.push(
+      `    precision:  ${s.precision}` +
+        (q
+          ? ` (quantized from '${q.set}'; refined-mask Dice against it ${q.maskDice?.toFixed(4) ?? 'not measured'}` +
+            `${q.forced ? ', installed with --force' : ''})`
+          : ''),
+    );
     lines.push(...formatFiles(s.files));
   }
   return `${lines.join('\n')}\n`;

@@ -7,7 +7,15 @@ import { rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sha256File } from './digest';
 import { ModelError } from './errors';
-import { MANIFEST_FILE, type Manifest, ManifestSchema, type ModelParameters, PUBLISHED_FILES } from './manifest';
+import {
+  MANIFEST_FILE,
+  type Manifest,
+  ManifestSchema,
+  type ModelParameters,
+  type Precision,
+  PUBLISHED_FILES,
+  type QuantizationRecord,
+} from './manifest';
 import { loadModelSet } from './model-set';
 import { checkSetName, commitStaging, type ModelRole, ROLES } from './store';
 
@@ -18,6 +26,11 @@ export interface InstallOptions {
   demo: boolean;
   description?: string;
   parameters?: ModelParameters;
+  /** File names in the staging directory, when not the published ones. */
+  files?: Partial<Record<ModelRole, string>>;
+  /** Default float32; an int8 set carries its quantization record. */
+  precision?: Precision;
+  quantization?: QuantizationRecord;
   /** Sizes the files must have (the published release's known sizes); roles left out are not checked. */
   expectedSizes?: Partial<Record<ModelRole, number>>;
   /** Clock for installedAt, so tests can pin it. */
@@ -42,9 +55,9 @@ const fmt = (n: number): string => n.toLocaleString('en-US');
 async function checkStagedFile(
   staging: string,
   role: ModelRole,
+  file: string,
   expectedSize: number | undefined,
 ): Promise<InstalledFile> {
-  const file = PUBLISHED_FILES[role];
   const st = await stat(path.join(staging, file)).catch(() => null);
   if (!st?.isFile()) throw new ModelError('MODEL_NOT_FOUND', `the ${role} model file ${file} is missing`);
   if (expectedSize !== undefined && st.size !== expectedSize) {
@@ -67,6 +80,8 @@ export function buildManifest(options: InstallOptions, files: Record<ModelRole, 
     installedAt: (options.now?.() ?? new Date()).toISOString(),
     files: { patch: { ...files.patch }, refinement: { ...files.refinement } },
     ...(options.parameters ? { parameters: options.parameters } : {}),
+    ...(options.precision ? { precision: options.precision } : {}),
+    ...(options.quantization ? { quantization: options.quantization } : {}),
   });
 }
 
@@ -75,7 +90,7 @@ export async function writeManifestFile(dir: string, manifest: Manifest): Promis
 }
 
 /**
- * Checks the two files in `staging` (named as the published files), writes the manifest, loads the
+ * Checks the two files in `staging` (named as the published files unless `options.files` says), writes the manifest, loads the
  * set with onnxruntime (digests + input/output contract) and commits it as `options.name`.
  * The staging directory is gone afterwards, whether this succeeds or throws.
  */
@@ -83,7 +98,10 @@ export async function finishInstall(home: string, staging: string, options: Inst
   try {
     checkSetName(options.name);
     const files = {} as Record<ModelRole, InstalledFile>;
-    for (const role of ROLES) files[role] = await checkStagedFile(staging, role, options.expectedSizes?.[role]);
+    for (const role of ROLES) {
+      const file = options.files?.[role] ?? PUBLISHED_FILES[role];
+      files[role] = await checkStagedFile(staging, role, file, options.expectedSizes?.[role]);
+    }
     const manifest = buildManifest(options, files);
     await writeManifestFile(staging, manifest);
     // The same loader segmentation uses: if it accepts the staged set, the installed one will load.

@@ -1,14 +1,15 @@
 /**
- * NumPy .npy (format 1.0) writer for float32 arrays. Hand-written: the format is a 10-byte preamble and
+ * NumPy .npy (format 1.0) writer for float32 and uint8 arrays. Hand-written: the format is a 10-byte preamble and
  * a Python-dict header, and the npm packages for it only read.
  */
 import { writeFile } from 'node:fs/promises';
 
-export function encodeNpyFloat32(values: Float32Array, shape: readonly number[]): Buffer {
+export function encodeNpy(values: Float32Array | Uint8Array, shape: readonly number[]): Buffer {
   const count = shape.reduce((a, b) => a * b, 1);
   if (count !== values.length) throw new Error(`shape [${shape.join(', ')}] does not hold ${values.length} values`);
   const dims = shape.length === 1 ? `${shape[0]},` : shape.join(', ');
-  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${dims}), }`;
+  const descr = values instanceof Float32Array ? '<f4' : '|u1';
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${dims}), }`;
   // The preamble plus header is padded with spaces to a multiple of 64 bytes and ends with a newline.
   const total = Math.ceil((10 + header.length + 1) / 64) * 64;
   header = header.padEnd(total - 10 - 1, ' ') + '\n';
@@ -23,6 +24,10 @@ export function encodeNpyFloat32(values: Float32Array, shape: readonly number[])
   return Buffer.concat([pre, Buffer.from(header, 'latin1'), body]);
 }
 
-export async function writeNpyFloat32(file: string, values: Float32Array, shape: readonly number[]): Promise<void> {
-  await writeFile(file, encodeNpyFloat32(values, shape));
+export async function writeNpy(
+  file: string,
+  values: Float32Array | Uint8Array,
+  shape: readonly number[],
+): Promise<void> {
+  await writeFile(file, encodeNpy(values, shape));
 }

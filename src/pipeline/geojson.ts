@@ -18,6 +18,9 @@ export interface Provenance {
   refinementModel: { file: string; sha256: string };
   parameters: Record<string, string | number | boolean>;
   demo: boolean;
+  /** The patch model's arithmetic, and for int8 the SHA-256 of the float32 patch model it came from. */
+  precision: string;
+  quantizedFrom: string | null;
   /** Level-0 pixel size used, um/px. */
   mpp: { x: number; y: number };
 }
@@ -32,7 +35,9 @@ export function provenanceMetadata(p: Provenance): Record<string, string> {
     'h2gnet.refinement_model_sha256': p.refinementModel.sha256,
     'h2gnet.mpp': `${p.mpp.x},${p.mpp.y}`,
     'h2gnet.demo_weights': String(p.demo),
+    'h2gnet.precision': p.precision,
   };
+  if (p.quantizedFrom) meta['h2gnet.quantized_from_sha256'] = p.quantizedFrom;
   for (const [k, v] of Object.entries(p.parameters)) meta[`h2gnet.param.${k}`] = String(v);
   if (p.demo) meta['h2gnet.warning'] = DEMO_WARNING;
   return meta;

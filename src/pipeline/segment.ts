@@ -158,6 +158,8 @@ export async function segmentSlide(
       patchResampled: grid.resample,
     },
     demo: models.demo,
+    precision: models.precision,
+    quantizedFrom: models.quantizedFrom,
     mpp,
   });
   clock.leave();

@@ -4,6 +4,7 @@
  * be sniffed) and restrict the files it will read (--allow-root).
  */
 import { isIP } from 'node:net';
+import type { Precision } from '../models/manifest';
 import type { ExecutionProvider } from '../models/model-set';
 
 export interface TlsFiles {
@@ -20,6 +21,8 @@ export interface ServerConfig {
   provider: ExecutionProvider;
   /** onnxruntime intra-op threads per inference call; 0 = its default. */
   threads: number;
+  /** Precision for requests that name none; null = the chosen set as it is (float32 unless it is int8). */
+  precision: Precision | null;
   maxConcurrent: number;
   maxQueue: number;
   /** Slide paths must resolve inside one of these; empty = any path (loopback only). */
@@ -39,6 +42,7 @@ export const DEFAULT_CONFIG: Omit<ServerConfig, 'modelsDir' | 'token' | 'tls'> =
   port: 0,
   provider: 'cpu',
   threads: 0,
+  precision: null,
   // One job at a time with all cores is the fastest per job; more concurrent jobs only pay off with
   // more cores (see effectiveThreads).
   maxConcurrent: 1,

@@ -5,15 +5,29 @@
  */
 import { realpath } from 'node:fs/promises';
 import type { Logger } from '../log';
+import { type Precision, PRECISIONS } from '../models/manifest';
 import { type ExecutionProvider, type ModelSet, loadModelSet } from '../models/model-set';
+import { withPrecision } from '../models/precision';
 import { resolveModelDirectory, resolveModelSetName } from '../models/select';
+import { InvalidOptionError } from '../pipeline/errors';
 
 export interface ModelRegistryOptions {
   /** `--models` (a directory or an installed set's name); null = $H2G_MODELS, else the default set. */
   explicit: string | null;
   provider: ExecutionProvider;
   threads: number;
+  /** `--precision`: requests that do not say get this; null = the set as it is. */
+  precision: Precision | null;
   env?: NodeJS.ProcessEnv;
+}
+
+/** A request's precision: '' = the server's, else one of PRECISIONS. */
+export function requestPrecision(value: string, serverDefault: Precision | null): Precision | undefined {
+  if (value === '') return serverDefault ?? undefined;
+  if ((PRECISIONS as readonly string[]).includes(value)) return value as Precision;
+  throw new InvalidOptionError(
+    `precision must be ${PRECISIONS.join(' or ')} (or empty for the server's), got '${value}'`,
+  );
 }
 
 export class ModelRegistry {
@@ -30,10 +44,14 @@ export class ModelRegistry {
     return resolveModelDirectory({ explicit: this.options.explicit ?? undefined, env: this.options.env });
   }
 
-  /** The set a request names ('' = the server's default); only installed names, never paths. */
-  async get(name: string): Promise<ModelSet> {
+  /**
+   * The set a request names ('' = the server's default; only installed names, never paths), or its
+   * sibling of the requested precision ('' = the server's --precision).
+   */
+  async get(name: string, precision = ''): Promise<ModelSet> {
+    const wanted = requestPrecision(precision, this.options.precision);
     const dir = name === '' ? await this.defaultDirectory() : await resolveModelSetName(name, this.options.env);
-    return this.load(dir);
+    return this.load(await withPrecision(dir, wanted, this.options.env));
   }
 
   private async load(dir: string): Promise<ModelSet> {

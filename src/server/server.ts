@@ -48,6 +48,7 @@ export class H2gServer {
         explicit: config.modelsDir,
         provider: config.provider,
         threads: effectiveThreads(config, availableParallelism()),
+        precision: config.precision,
         env: deps.env,
       },
       log,

@@ -61,11 +61,15 @@ async function handleSegment(
   call.on('cancelled', () => cancel.abort());
   try {
     const req = call.request;
-    log.info({ slide: req.slidePath, modelSet: req.modelSet || '(default)', peer: call.getPeer() }, 'job received');
+    log.info(
+      { slide: req.slidePath, modelSet: req.modelSet || '(default)', precision: req.precision, peer: call.getPeer() },
+      'job received',
+    );
     const real = await ctx.policy.resolve(req.slidePath);
     await ctx.runner.run({
       open: () => ctx.openSlide(real),
       modelSet: req.modelSet,
+      precision: req.precision,
       options: req.options,
       emit: (e) => out.write(e),
       signal: cancel.signal,
@@ -121,6 +125,7 @@ function handleSegmentPixels(
             width: image?.width,
             height: image?.height,
             modelSet: m.start.modelSet || '(default)',
+            precision: m.start.precision,
             peer: call.getPeer(),
           },
           'job received',
@@ -135,6 +140,7 @@ function handleSegmentPixels(
               return opened;
             },
             modelSet: m.start.modelSet,
+            precision: m.start.precision,
             options: m.start.options,
             emit: (event) => out.write({ message: { $case: 'event', event } }),
             signal: cancel.signal,
@@ -175,6 +181,7 @@ async function getInfo(ctx: ServiceContext): Promise<ServerInfo> {
       files: [set.patch.info, set.refinement.info].map((f) => ({ role: f.role, file: f.file, sha256: f.sha256 })),
       isDefault: set === defaultSet,
       demo: set.demo,
+      precision: set.precision,
     })),
     executionProviders: listSupportedBackends()
       .filter((b) => b.bundled)

@@ -206,6 +206,7 @@ describe('SegmentPixels protocol errors', () => {
             start: {
               image: { name: 'x', width: 0, height: 5, pixelSizeUm: 1, downsamples: [1] },
               modelSet: '',
+              precision: '',
               options: fullOptions(),
             },
           },
@@ -235,6 +236,7 @@ describe('SegmentPixels protocol errors', () => {
         start: {
           image: { name: 'x', width: 600, height: 400, pixelSizeUm: 0.5, downsamples: [1] },
           modelSet: '',
+          precision: '',
           options: fullOptions(),
         },
       },

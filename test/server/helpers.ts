@@ -146,10 +146,10 @@ export function segment(
   client: SegmentationClient,
   slidePath: string,
   options: Partial<SegmentOptions> = {},
-  extra: { modelSet?: string; metadata?: Metadata; deadline?: Date } = {},
+  extra: { modelSet?: string; precision?: string; metadata?: Metadata; deadline?: Date } = {},
 ): ClientReadableStream<SegmentEvent> {
   return client.segment(
-    { slidePath, modelSet: extra.modelSet ?? '', options: fullOptions(options) },
+    { slidePath, modelSet: extra.modelSet ?? '', precision: extra.precision ?? '', options: fullOptions(options) },
     extra.metadata ?? new Metadata(),
     extra.deadline ? { deadline: extra.deadline } : {},
   );
@@ -182,6 +182,7 @@ export interface PixelClientOptions {
   name?: string;
   pixelSizeUm?: number;
   modelSet?: string;
+  precision?: string;
   options?: Partial<SegmentOptions>;
   /** Called for each region request before answering; return false to leave it unanswered. */
   beforeAnswer?: (index: number) => boolean | Promise<boolean>;
@@ -209,6 +210,7 @@ export function segmentPixels(client: SegmentationClient, source: SlideSource, o
           downsamples: source.levels.map((l) => l.downsample),
         },
         modelSet: o.modelSet ?? '',
+        precision: o.precision ?? '',
         options: fullOptions(o.options),
       },
     },

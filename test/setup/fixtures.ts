@@ -7,7 +7,19 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PNG } from 'pngjs';
-import { CMU_SMALL, MODELS, NO_MPP_TIFF, PYRAMID_40X, ROOT, SHAPES_TIFF, TEST_DATA } from '../helpers/paths';
+import {
+  CMU_SMALL,
+  FITTED_MODELS,
+  MODELS,
+  NO_MPP_TIFF,
+  PHANTOM_SIDES,
+  phantomSlide,
+  PYRAMID_40X,
+  ROOT,
+  SHAPES_TIFF,
+  TEST_DATA,
+  VENV_PYTHON,
+} from '../helpers/paths';
 import { SHAPES_HEIGHT, SHAPES_WIDTH, TISSUE_RGB, TUMOUR_RGB, isTumour } from '../helpers/shapes';
 import { SYSTEM_PYTHON } from '../helpers/openslide-tools';
 
@@ -85,6 +97,34 @@ export function ensureTestModels(): void {
       ),
     );
   }
+}
+
+/** Phantom slides for the tests that need tissue a model can tell apart; see helpers/paths.ts. */
+export function ensurePhantomSlides(seeds: readonly number[], size: 'large' | 'small' = 'large'): void {
+  mkdirSync(TEST_DATA, { recursive: true });
+  for (const seed of seeds) {
+    const target = phantomSlide(seed, size);
+    const script = path.join(ROOT, 'scripts', 'make_phantom_slide.py');
+    const args = [script, '--seed', String(seed), '--size', String(PHANTOM_SIDES[size])];
+    makeOnce(target, (tmp) =>
+      execFileSync(SYSTEM_PYTHON, [...args, '--out', tmp], { stdio: ['ignore', 'ignore', 'inherit'] }),
+    );
+  }
+}
+
+/** The fitted full-size model sets (they need onnxruntime in Python: the project's .venv). */
+export function ensureFittedModels(): typeof FITTED_MODELS {
+  if (!existsSync(VENV_PYTHON)) throw new Error(`${VENV_PYTHON} is missing: run bash scripts/setup-python.sh`);
+  for (const [variant, dir] of Object.entries(FITTED_MODELS)) {
+    makeOnce(dir, (tmp) =>
+      execFileSync(
+        VENV_PYTHON,
+        [path.join(ROOT, 'scripts', 'make_fitted_models.py'), '--variant', variant, '--out', tmp],
+        { stdio: ['ignore', 'ignore', 'inherit'] },
+      ),
+    );
+  }
+  return FITTED_MODELS;
 }
 
 /** The CLI tests run bin/h2g.js, which loads dist/: compile it so it matches the sources under test. */

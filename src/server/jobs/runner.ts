@@ -37,6 +37,8 @@ export interface JobRequest {
    */
   open: (signal: AbortSignal) => Promise<SlideSource>;
   modelSet: string;
+  /** '' = the server's --precision. */
+  precision: string;
   options: ProtoOptions | undefined;
   /** Sends one event to the client (progress, patches, finally the result). */
   emit: (event: SegmentEvent) => void;
@@ -95,7 +97,7 @@ export class JobRunner {
     const partial = toPipelineOptions(req.options);
     validateOptions(partial); // fail fast on bad options, before loading models or queueing
     const extras = resultExtras(req.options);
-    const models = await this.models.get(req.modelSet);
+    const models = await this.models.get(req.modelSet, req.precision);
     signal.throwIfAborted();
     const release = await this.queue.acquire(signal, (queuePosition) =>
       req.emit(progressEvent({ stage: 'queued', queuePosition })),

@@ -68,7 +68,14 @@ export interface SegmentRequest {
   slidePath: string;
   /** Name of an installed model set as `h2g models list` shows it; empty = the server's default. */
   modelSet: string;
-  options: SegmentOptions | undefined;
+  options:
+    | SegmentOptions
+    | undefined;
+  /**
+   * Arithmetic of the patch model: "float32" (the reference's), "int8" (the set's quantized sibling,
+   * made with `h2g models quantize`), or empty = the server's --precision, else the set as it is.
+   */
+  precision: string;
 }
 
 export interface ImageDescription {
@@ -88,7 +95,11 @@ export interface ImageDescription {
 export interface PixelSegmentStart {
   image: ImageDescription | undefined;
   modelSet: string;
-  options: SegmentOptions | undefined;
+  options:
+    | SegmentOptions
+    | undefined;
+  /** As SegmentRequest.precision. */
+  precision: string;
 }
 
 /**
@@ -207,6 +218,8 @@ export interface ModelSetInfo {
   isDefault: boolean;
   /** True for the untrained demo weights: their regions mean nothing clinically. */
   demo: boolean;
+  /** "float32" or "int8" (the patch model's arithmetic). */
+  precision: string;
 }
 
 export interface Limits {
@@ -443,7 +456,7 @@ export const SegmentOptions: MessageFns<SegmentOptions> = {
 };
 
 function createBaseSegmentRequest(): SegmentRequest {
-  return { slidePath: "", modelSet: "", options: undefined };
+  return { slidePath: "", modelSet: "", options: undefined, precision: "" };
 }
 
 export const SegmentRequest: MessageFns<SegmentRequest> = {
@@ -456,6 +469,9 @@ export const SegmentRequest: MessageFns<SegmentRequest> = {
     }
     if (message.options !== undefined) {
       SegmentOptions.encode(message.options, writer.uint32(26).fork()).join();
+    }
+    if (message.precision !== "") {
+      writer.uint32(34).string(message.precision);
     }
     return writer;
   },
@@ -497,6 +513,14 @@ export const SegmentRequest: MessageFns<SegmentRequest> = {
             message.options = SegmentOptions.decode(reader, reader.uint32());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.precision = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -522,6 +546,7 @@ export const SegmentRequest: MessageFns<SegmentRequest> = {
         ? globalThis.String(object.model_set)
         : "",
       options: isSet(object.options) ? SegmentOptions.fromJSON(object.options) : undefined,
+      precision: isSet(object.precision) ? globalThis.String(object.precision) : "",
     };
   },
 
@@ -536,6 +561,9 @@ export const SegmentRequest: MessageFns<SegmentRequest> = {
     if (message.options !== undefined) {
       obj.options = SegmentOptions.toJSON(message.options);
     }
+    if (message.precision !== "") {
+      obj.precision = message.precision;
+    }
     return obj;
   },
 
@@ -549,6 +577,7 @@ export const SegmentRequest: MessageFns<SegmentRequest> = {
     message.options = (object.options !== undefined && object.options !== null)
       ? SegmentOptions.fromPartial(object.options)
       : undefined;
+    message.precision = object.precision ?? "";
     return message;
   },
 };
@@ -707,7 +736,7 @@ export const ImageDescription: MessageFns<ImageDescription> = {
 };
 
 function createBasePixelSegmentStart(): PixelSegmentStart {
-  return { image: undefined, modelSet: "", options: undefined };
+  return { image: undefined, modelSet: "", options: undefined, precision: "" };
 }
 
 export const PixelSegmentStart: MessageFns<PixelSegmentStart> = {
@@ -720,6 +749,9 @@ export const PixelSegmentStart: MessageFns<PixelSegmentStart> = {
     }
     if (message.options !== undefined) {
       SegmentOptions.encode(message.options, writer.uint32(26).fork()).join();
+    }
+    if (message.precision !== "") {
+      writer.uint32(34).string(message.precision);
     }
     return writer;
   },
@@ -761,6 +793,14 @@ export const PixelSegmentStart: MessageFns<PixelSegmentStart> = {
             message.options = SegmentOptions.decode(reader, reader.uint32());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.precision = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -782,6 +822,7 @@ export const PixelSegmentStart: MessageFns<PixelSegmentStart> = {
         ? globalThis.String(object.model_set)
         : "",
       options: isSet(object.options) ? SegmentOptions.fromJSON(object.options) : undefined,
+      precision: isSet(object.precision) ? globalThis.String(object.precision) : "",
     };
   },
 
@@ -795,6 +836,9 @@ export const PixelSegmentStart: MessageFns<PixelSegmentStart> = {
     }
     if (message.options !== undefined) {
       obj.options = SegmentOptions.toJSON(message.options);
+    }
+    if (message.precision !== "") {
+      obj.precision = message.precision;
     }
     return obj;
   },
@@ -811,6 +855,7 @@ export const PixelSegmentStart: MessageFns<PixelSegmentStart> = {
     message.options = (object.options !== undefined && object.options !== null)
       ? SegmentOptions.fromPartial(object.options)
       : undefined;
+    message.precision = object.precision ?? "";
     return message;
   },
 };
@@ -2530,7 +2575,7 @@ export const ModelFile: MessageFns<ModelFile> = {
 };
 
 function createBaseModelSetInfo(): ModelSetInfo {
-  return { name: "", directory: "", files: [], isDefault: false, demo: false };
+  return { name: "", directory: "", files: [], isDefault: false, demo: false, precision: "" };
 }
 
 export const ModelSetInfo: MessageFns<ModelSetInfo> = {
@@ -2549,6 +2594,9 @@ export const ModelSetInfo: MessageFns<ModelSetInfo> = {
     }
     if (message.demo !== false) {
       writer.uint32(40).bool(message.demo);
+    }
+    if (message.precision !== "") {
+      writer.uint32(50).string(message.precision);
     }
     return writer;
   },
@@ -2606,6 +2654,14 @@ export const ModelSetInfo: MessageFns<ModelSetInfo> = {
             message.demo = reader.bool();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.precision = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2629,6 +2685,7 @@ export const ModelSetInfo: MessageFns<ModelSetInfo> = {
         ? globalThis.Boolean(object.is_default)
         : false,
       demo: isSet(object.demo) ? globalThis.Boolean(object.demo) : false,
+      precision: isSet(object.precision) ? globalThis.String(object.precision) : "",
     };
   },
 
@@ -2649,6 +2706,9 @@ export const ModelSetInfo: MessageFns<ModelSetInfo> = {
     if (message.demo !== false) {
       obj.demo = message.demo;
     }
+    if (message.precision !== "") {
+      obj.precision = message.precision;
+    }
     return obj;
   },
 
@@ -2662,6 +2722,7 @@ export const ModelSetInfo: MessageFns<ModelSetInfo> = {
     message.files = object.files?.map((e) => ModelFile.fromPartial(e)) || [];
     message.isDefault = object.isDefault ?? false;
     message.demo = object.demo ?? false;
+    message.precision = object.precision ?? "";
     return message;
   },
 };
