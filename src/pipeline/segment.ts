@@ -9,9 +9,11 @@ import type { SlideSource } from '../slide/source';
 import { VERSION } from '../version';
 import { CancelledError } from './errors';
 import { polygonsToFeatureCollection } from './geojson';
-import { chooseLowResLevel, planPatchGrid, tissueFractions } from './grid';
+import { tissueFractions } from './grid';
 import { dilate, erode } from './morphology';
-import { validateOptions } from './options';
+import { DEFAULT_LIMITS, type Limits, enforce } from './limits';
+import { plausibleMpp, validateOptions } from './options';
+import { checkPlan, planJob } from './plan';
 import { inferPatches } from './patch-inference';
 import { cpuReaders } from './patch-reader';
 import { clipToRoi, maskToPolygons, polygonArea } from './polygons';
@@ -19,12 +21,27 @@ import { refine } from './refine';
 import { readLowRes } from './lowres';
 import { cellsTouchingRoi } from './roi';
 import { maskFraction, tissueMask } from './tissue';
-import type { BinaryMask, SegmentCallbacks, SegmentationResult, SegmentOptions, Stage } from './types';
+import {
+  type BinaryMask,
+  MPP_RANGE,
+  type SegmentCallbacks,
+  type SegmentationResult,
+  type SegmentOptions,
+  type Stage,
+} from './types';
 
 /** Resolves the level-0 pixel size: the caller's override, else the slide's, else a clear error. */
-export function resolveMpp(source: SlideSource, override: number | undefined): { x: number; y: number } {
+export function resolveMpp(source: SlideSource, override: number | undefined, force = false): { x: number; y: number } {
   if (override !== undefined) return { x: override, y: override };
-  if (source.pixelSize) return { x: source.pixelSize.x, y: source.pixelSize.y };
+  const own = source.pixelSize;
+  if (own && !force && !(plausibleMpp(own.x) && plausibleMpp(own.y))) {
+    throw new SlideError(
+      'NO_PIXEL_SIZE',
+      `${source.description} says its pixels are ${own.x} x ${own.y} um, outside [${MPP_RANGE.min}, ${MPP_RANGE.max}]: ` +
+        'give the real pixel size (CLI: --mpp <um/px>), or --force-mpp to use this one',
+    );
+  }
+  if (own) return { x: own.x, y: own.y };
   throw new SlideError(
     'NO_PIXEL_SIZE',
     `${source.description} has no pixel size; give it explicitly (CLI: --mpp <um/px>, e.g. --mpp 0.25 for a 40x scan)`,
@@ -74,10 +91,14 @@ export async function segmentSlide(
   models: ModelSet,
   partialOptions: Partial<SegmentOptions>,
   callbacks: SegmentCallbacks = {},
+  limits: Limits = DEFAULT_LIMITS,
 ): Promise<SegmentationResult> {
   const options = validateOptions(partialOptions);
-  const mpp = resolveMpp(source, options.mpp);
+  const mpp = resolveMpp(source, options.mpp, options.forceMpp);
   const params = models.parameters;
+  // Everything the job will allocate or loop over is known from the geometry: refuse before any work.
+  const plan = planJob(source.levels, mpp, params, options);
+  checkPlan(plan, limits);
   const signal = callbacks.signal;
   const check = () => {
     if (signal?.aborted) throw new CancelledError();
@@ -86,12 +107,12 @@ export async function segmentSlide(
   const level0 = source.levels[0]!;
 
   clock.enter('tissue');
-  const lowResLevel = chooseLowResLevel(source.levels, params.refinementSize);
+  const lowResLevel = plan.lowResLevel;
   const lowRes = await readLowRes(source, lowResLevel, signal);
   check();
   const tissue = tissueMask(lowRes);
 
-  const grid = planPatchGrid(source.levels, mpp.x, params.patchMpp, params.patchSize);
+  const grid = plan.grid;
   const fractions = tissueFractions(grid, tissue, level0.width, level0.height);
   const inRoi = options.roi ? cellsTouchingRoi(grid, options.roi) : null;
   const cells: number[] = [];
@@ -99,6 +120,7 @@ export async function segmentSlide(
     if (f >= options.tissueThreshold && (!inRoi || inRoi[i])) cells.push(i);
   });
   check();
+  enforce(limits, 'maxPatches', cells.length, 'the slide has too many tissue patches');
 
   clock.enter('patches', cells.length);
   const heatmapValues = new Float32Array(grid.rows * grid.cols);
@@ -137,8 +159,7 @@ export async function segmentSlide(
   clock.enter('refinement', 1);
   const rawMask = await refine(models.refinement, lowRes, heatmap, params.refinementSize, params.tumourChannel);
   check();
-  const maskPixelUm = ((level0.width / rawMask.width) * mpp.x + (level0.height / rawMask.height) * mpp.y) / 2;
-  const mask = smooth(rawMask, Math.round(options.smoothingUm / maskPixelUm));
+  const mask = smooth(rawMask, plan.smoothingRadiusPx);
 
   clock.enter('polygons', 1);
   let polygons = maskToPolygons(mask, level0.width, level0.height);
