@@ -54,7 +54,7 @@ export function smoothingRadiusPx(
 
 /** Bytes the plan's buffers take (typed arrays of the pipeline's stages, at their largest). */
 function memoryEstimate(plan: Omit<JobPlan, 'memoryBytes'>, level: LevelInfo, params: ModelParameters, batch: number) {
-  const { lowRes, grid } = plan;
+  const { lowRes } = plan;
   const lowResPx = lowRes.width * lowRes.height;
   // A strip read: RGBA from OpenSlide, RGB returned; box sums (f64 x 3) and counts (u32) when averaged.
   const strip = level.width * Math.min(lowRes.rowsPerStrip, level.height) * 7;
