@@ -7,7 +7,16 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PNG } from 'pngjs';
-import { CMU_SMALL, MODELS, NO_MPP_TIFF, PYRAMID_40X, ROOT, SHAPES_TIFF, TEST_DATA } from '../helpers/paths';
+import {
+  CMU_SMALL,
+  MODELS,
+  MODEL_VARIANTS,
+  NO_MPP_TIFF,
+  PYRAMID_40X,
+  ROOT,
+  SHAPES_TIFF,
+  TEST_DATA,
+} from '../helpers/paths';
 import { SHAPES_HEIGHT, SHAPES_WIDTH, TISSUE_RGB, TUMOUR_RGB, isTumour } from '../helpers/shapes';
 import { SYSTEM_PYTHON } from '../helpers/openslide-tools';
 
@@ -74,11 +83,11 @@ export function ensureTestSlides(): void {
 }
 
 export function ensureTestModels(): void {
-  for (const variant of ['tiny', 'oracle'] as const) {
-    makeOnce(MODELS[variant], (tmp) =>
+  for (const key of Object.keys(MODELS) as (keyof typeof MODELS)[]) {
+    makeOnce(MODELS[key], (tmp) =>
       execFileSync(
         SYSTEM_PYTHON,
-        [path.join(ROOT, 'scripts', 'make_test_models.py'), '--variant', variant, '--out', tmp],
+        [path.join(ROOT, 'scripts', 'make_test_models.py'), '--variant', MODEL_VARIANTS[key], '--out', tmp],
         {
           stdio: ['ignore', 'ignore', 'inherit'],
         },
