@@ -9,26 +9,17 @@ import type { SlideSource } from '../slide/source';
 import { VERSION } from '../version';
 import { CancelledError } from './errors';
 import { polygonsToFeatureCollection } from './geojson';
-import { tissueFractions } from './grid';
-import { dilate, erode } from './morphology';
 import { DEFAULT_LIMITS, type Limits, enforce } from './limits';
 import { plausibleMpp, validateOptions } from './options';
 import { checkPlan, planJob } from './plan';
 import { inferPatches } from './patch-inference';
 import { cpuReaders } from './patch-reader';
-import { clipToRoi, maskToPolygons, polygonArea } from './polygons';
+import { offload, startOffloadThread } from './offload';
+import { polygonArea } from './polygons';
 import { refine } from './refine';
 import { readLowRes } from './lowres';
-import { cellsTouchingRoi } from './roi';
-import { maskFraction, tissueMask } from './tissue';
-import {
-  type BinaryMask,
-  MPP_RANGE,
-  type SegmentCallbacks,
-  type SegmentationResult,
-  type SegmentOptions,
-  type Stage,
-} from './types';
+import { maskFraction } from './tissue';
+import { MPP_RANGE, type SegmentCallbacks, type SegmentationResult, type SegmentOptions, type Stage } from './types';
 
 /** Resolves the level-0 pixel size: the caller's override, else the slide's, else a clear error. */
 export function resolveMpp(source: SlideSource, override: number | undefined, force = false): { x: number; y: number } {
@@ -46,11 +37,6 @@ export function resolveMpp(source: SlideSource, override: number | undefined, fo
     'NO_PIXEL_SIZE',
     `${source.description} has no pixel size; give it explicitly (CLI: --mpp <um/px>, e.g. --mpp 0.25 for a 40x scan)`,
   );
-}
-
-/** Erode r, dilate 2r, erode r (the authors' QuPath import script), r in mask pixels. */
-function smooth(mask: BinaryMask, radiusPx: number): BinaryMask {
-  return radiusPx < 1 ? mask : erode(dilate(erode(mask, radiusPx), 2 * radiusPx), radiusPx);
 }
 
 class StageClock {
@@ -99,6 +85,7 @@ export async function segmentSlide(
   // Everything the job will allocate or loop over is known from the geometry: refuse before any work.
   const plan = planJob(source.levels, mpp, params, options);
   checkPlan(plan, limits);
+  startOffloadThread();
   const signal = callbacks.signal;
   const check = () => {
     if (signal?.aborted) throw new CancelledError();
@@ -110,11 +97,12 @@ export async function segmentSlide(
   const lowResLevel = plan.lowResLevel;
   const lowRes = await readLowRes(source, lowResLevel, signal);
   check();
-  const tissue = tissueMask(lowRes);
+  // The long CPU steps run off the main thread (offload.ts), so its event loop stays free.
+  const tissue = await offload.tissueMask(lowRes);
 
   const grid = plan.grid;
-  const fractions = tissueFractions(grid, tissue, level0.width, level0.height);
-  const inRoi = options.roi ? cellsTouchingRoi(grid, options.roi) : null;
+  const fractions = await offload.tissueFractions(grid, tissue, level0.width, level0.height);
+  const inRoi = options.roi ? await offload.cellsTouchingRoi(grid, options.roi) : null;
   const cells: number[] = [];
   fractions.forEach((f, i) => {
     if (f >= options.tissueThreshold && (!inRoi || inRoi[i])) cells.push(i);
@@ -159,11 +147,10 @@ export async function segmentSlide(
   clock.enter('refinement', 1);
   const rawMask = await refine(models.refinement, lowRes, heatmap, params.refinementSize, params.tumourChannel);
   check();
-  const mask = smooth(rawMask, plan.smoothingRadiusPx);
+  const mask = plan.smoothingRadiusPx < 1 ? rawMask : await offload.smooth(rawMask, plan.smoothingRadiusPx);
 
   clock.enter('polygons', 1);
-  let polygons = maskToPolygons(mask, level0.width, level0.height);
-  if (options.roi) polygons = clipToRoi(polygons, options.roi);
+  const polygons = await offload.polygons(mask, level0.width, level0.height, options.roi);
   const geojson = polygonsToFeatureCollection(polygons, {
     pipelineVersion: VERSION,
     modelSet: models.name,
