@@ -4,7 +4,9 @@
  * be sniffed) and restrict the files it will read (--allow-root).
  */
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import type { ExecutionProvider } from '../models/model-set';
+import { DEFAULT_LIMITS, type Limits } from '../pipeline/limits';
 
 export interface TlsFiles {
   cert: Buffer;
@@ -32,6 +34,8 @@ export interface ServerConfig {
   regionTimeoutSeconds: number;
   /** Largest message the server accepts (a client's region of pixels is the big one). */
   maxMessageBytes: number;
+  /** What one job, request or slide may make the process do (src/pipeline/limits.ts). */
+  limits: Limits;
 }
 
 export const DEFAULT_CONFIG: Omit<ServerConfig, 'modelsDir' | 'token' | 'tls'> = {
@@ -47,6 +51,7 @@ export const DEFAULT_CONFIG: Omit<ServerConfig, 'modelsDir' | 'token' | 'tls'> =
   graceSeconds: 30,
   regionTimeoutSeconds: 120,
   maxMessageBytes: 16 * 1024 * 1024,
+  limits: DEFAULT_LIMITS,
 };
 
 /**
@@ -87,7 +92,8 @@ export function checkConfig(config: ServerConfig): void {
   intIn('--port', config.port, 0, 65535);
   intIn('--max-concurrent', config.maxConcurrent, 1, 256);
   intIn('--max-queue', config.maxQueue, 0, 10000);
-  intIn('--threads', config.threads, 0, 1024);
+  // More than 4 threads per CPU only oversubscribes the machine (and each thread costs a stack).
+  intIn('--threads', config.threads, 0, availableParallelism() * 4);
   if (!(config.graceSeconds >= 0 && config.graceSeconds <= 3600))
     throw new ConfigError('--grace-seconds must be in [0, 3600]');
   if (!(config.regionTimeoutSeconds > 0 && config.regionTimeoutSeconds <= 3600)) {

@@ -9,6 +9,7 @@ import type {
   SegmentResult,
 } from '../generated/h2gnet/v1/segmentation';
 import { encodeMaskPng } from '../output/png';
+import { DEFAULT_LIMITS, type Limits } from '../pipeline/limits';
 import { parseRoi } from '../pipeline/options';
 import type { PatchScoresEvent, ProgressEvent, SegmentationResult, SegmentOptions } from '../pipeline/types';
 
@@ -19,14 +20,17 @@ export interface ResultExtras {
   includeHeatmap: boolean;
 }
 
-export function toPipelineOptions(options: ProtoOptions | undefined): Partial<SegmentOptions> {
+export function toPipelineOptions(
+  options: ProtoOptions | undefined,
+  limits: Pick<Limits, 'maxRoiVertices'> = DEFAULT_LIMITS,
+): Partial<SegmentOptions> {
   const o = options;
   return {
     mpp: o?.mpp ? o.mpp : undefined,
     tissueThreshold: o?.tissueThreshold ? o.tissueThreshold : undefined,
     batchSize: o?.batchSize ? o.batchSize : undefined,
     smoothingUm: o?.smoothingUm ? o.smoothingUm : undefined,
-    roi: o?.roiGeojson ? parseRoi(o.roiGeojson) : undefined,
+    roi: o?.roiGeojson ? parseRoi(o.roiGeojson, limits.maxRoiVertices) : undefined,
   };
 }
 
