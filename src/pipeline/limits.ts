@@ -56,7 +56,7 @@ export const LIMIT_SPECS: readonly LimitSpec[] = [
 ];
 
 function spec(key: keyof Limits, value: number, description: string, integer = true): LimitSpec {
-  const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  const flag = `--${key.replace(/MiB$/, 'Mib').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
   return { key, flag, default: value, integer, description };
 }
 

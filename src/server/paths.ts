@@ -66,21 +66,22 @@ export class PathPolicy {
   /** The real path of an allowed, existing regular file; otherwise a RequestError with the right code. */
   async resolve(slidePath: string): Promise<string> {
     if (slidePath === '') throw new RequestError(status.INVALID_ARGUMENT, 'slide_path is empty');
-    if (slidePath.length > MAX_PATH_CHARS) {
-      throw new RequestError(
-        status.INVALID_ARGUMENT,
-        `slide_path has ${slidePath.length} characters (at most ${MAX_PATH_CHARS})`,
-      );
-    }
     if (slidePath.includes('\0')) throw new RequestError(status.INVALID_ARGUMENT, 'slide_path contains a NUL byte');
     // A relative path would depend on the server's working directory, which the client cannot know.
     if (!path.isAbsolute(slidePath)) {
-      throw new RequestError(status.INVALID_ARGUMENT, `slide_path must be absolute: ${slidePath}`);
+      throw new RequestError(status.INVALID_ARGUMENT, `slide_path must be absolute: ${brief(slidePath)}`);
     }
     const denied = new RequestError(
       status.PERMISSION_DENIED,
       `${brief(slidePath)} is outside the directories this server may read (see --allow-root)`,
     );
+    if (slidePath.length > MAX_PATH_CHARS) {
+      if (!this.allowed(path.resolve(slidePath))) throw denied;
+      throw new RequestError(
+        status.INVALID_ARGUMENT,
+        `slide_path has ${slidePath.length} characters (at most ${MAX_PATH_CHARS})`,
+      );
+    }
     let real: string;
     try {
       real = await realpath(slidePath);
