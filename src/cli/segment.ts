@@ -134,7 +134,7 @@ export async function runSegment(run: SegmentRun): Promise<SegmentationResult> {
         limits,
       );
       progress.stop();
-      const json = JSON.stringify(result.geojson);
+      const json = result.geojsonText;
       if (run.out === '-') process.stdout.write(`${json}\n`);
       else await writeFile(run.out, json);
       if (run.saveHeatmap)

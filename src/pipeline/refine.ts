@@ -5,6 +5,7 @@
 import type { RefinementModelBinding } from '../models/contract';
 import type { LoadedModel } from '../models/model-set';
 import type { RgbImage } from '../slide/source';
+import { offload } from './offload';
 import { resizeBilinear } from './resize';
 import type { BinaryMask, Heatmap } from './types';
 
@@ -37,7 +38,8 @@ export async function refine(
   size: number,
   tumourChannel: number,
 ): Promise<BinaryMask> {
-  const inputs = refinementInputs(lowRes, heatmap, size);
+  // Resizing a large low-resolution image takes a while: on the CPU thread (offload.ts).
+  const inputs = await offload.refinementInputs(lowRes, heatmap, size);
   const { output } = await model.engine.run(
     {
       [model.binding.image]: { data: inputs.image, dims: [1, size, size, 3] },

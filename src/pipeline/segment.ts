@@ -3,22 +3,20 @@
  * heatmap -> refinement -> mask -> polygons -> GeoJSON. I/O stays at the edges: pixels come in through
  * the SlideSource, results go out as values.
  */
+import type { FeatureCollection } from 'geojson';
 import type { ModelSet } from '../models/model-set';
 import { SlideError } from '../slide/errors';
 import type { SlideSource } from '../slide/source';
 import { VERSION } from '../version';
 import { CancelledError } from './errors';
-import { polygonsToFeatureCollection } from './geojson';
 import { DEFAULT_LIMITS, type Limits, enforce } from './limits';
 import { plausibleMpp, validateOptions } from './options';
 import { checkPlan, planJob } from './plan';
 import { inferPatches } from './patch-inference';
 import { cpuReaders } from './patch-reader';
 import { offload, startOffloadThread } from './offload';
-import { polygonArea } from './polygons';
 import { refine } from './refine';
 import { readLowRes } from './lowres';
-import { maskFraction } from './tissue';
 import { MPP_RANGE, type SegmentCallbacks, type SegmentationResult, type SegmentOptions, type Stage } from './types';
 
 /** Resolves the level-0 pixel size: the caller's override, else the slide's, else a clear error. */
@@ -150,8 +148,7 @@ export async function segmentSlide(
   const mask = plan.smoothingRadiusPx < 1 ? rawMask : await offload.smooth(rawMask, plan.smoothingRadiusPx);
 
   clock.enter('polygons', 1);
-  const polygons = await offload.polygons(mask, level0.width, level0.height, options.roi);
-  const geojson = polygonsToFeatureCollection(polygons, {
+  const vector = await offload.vectorize(mask, level0.width, level0.height, options.roi, {
     pipelineVersion: VERSION,
     modelSet: models.name,
     patchModel: { file: models.patch.info.file, sha256: models.patch.info.sha256 },
@@ -173,12 +170,16 @@ export async function segmentSlide(
   check();
 
   const umPerPx2 = mpp.x * mpp.y;
-  const tumourAreaMm2 = polygons.reduce((sum, p) => sum + polygonArea(p), 0) * umPerPx2 * 1e-6;
-  const tissueAreaMm2 = maskFraction(tissue) * level0.width * level0.height * umPerPx2 * 1e-6;
+  const tumourAreaMm2 = vector.areaPx * umPerPx2 * 1e-6;
+  const tissueAreaMm2 = (await offload.maskFraction(tissue)) * level0.width * level0.height * umPerPx2 * 1e-6;
   const totalSeconds = clock.elapsed();
   clock.report('done', 1, 1, 0);
+  let geojson: FeatureCollection | undefined;
   return {
-    geojson,
+    get geojson() {
+      return (geojson ??= JSON.parse(vector.text) as FeatureCollection);
+    },
+    geojsonText: vector.text,
     heatmap,
     mask,
     lowResImage: lowRes,
@@ -189,7 +190,7 @@ export async function segmentSlide(
       tumourAreaMm2,
       tissueAreaMm2,
       tumourShareOfTissue: tissueAreaMm2 > 0 ? tumourAreaMm2 / tissueAreaMm2 : 0,
-      polygonCount: polygons.length,
+      polygonCount: vector.polygonCount,
       stageSeconds: clock.seconds,
       totalSeconds,
     },

@@ -81,7 +81,10 @@ export interface SegmentSummary {
 }
 
 export interface SegmentationResult {
+  /** The regions (parsed from `geojsonText` when first read). */
   geojson: FeatureCollection;
+  /** The same FeatureCollection as JSON text, as it is written and sent. */
+  geojsonText: string;
   summary: SegmentSummary;
   heatmap: Heatmap;
   /** The refinement network's tumour mask (refinement size, e.g. 1024 x 1024), stretched over the slide. */

@@ -8,7 +8,7 @@ import type {
   SegmentEvent,
   SegmentResult,
 } from '../generated/h2gnet/v1/segmentation';
-import { encodeMaskPng } from '../output/png';
+import { offload } from '../pipeline/offload';
 import { DEFAULT_LIMITS, type Limits } from '../pipeline/limits';
 import { parseRoi } from '../pipeline/options';
 import type { PatchScoresEvent, ProgressEvent, SegmentationResult, SegmentOptions } from '../pipeline/types';
@@ -65,10 +65,10 @@ export function fromPatchScores(e: PatchScoresEvent): SegmentEvent {
   return { event: { $case: 'patches', patches: { ...e } } };
 }
 
-export function toProtoResult(result: SegmentationResult, extras: ResultExtras): SegmentResult {
+export async function toProtoResult(result: SegmentationResult, extras: ResultExtras): Promise<SegmentResult> {
   const s = result.summary;
   return {
-    geojson: JSON.stringify(result.geojson),
+    geojson: result.geojsonText,
     summary: {
       patchesTotal: s.patchesTotal,
       patchesInferred: s.patchesInferred,
@@ -79,7 +79,7 @@ export function toProtoResult(result: SegmentationResult, extras: ResultExtras):
       totalSeconds: s.totalSeconds,
       polygonCount: s.polygonCount,
     },
-    maskPng: extras.includeMask ? encodeMaskPng(result.mask) : Buffer.alloc(0),
+    maskPng: extras.includeMask ? await offload.maskPng(result.mask) : Buffer.alloc(0),
     heatmap: extras.includeHeatmap
       ? {
           rows: result.heatmap.rows,

@@ -124,7 +124,7 @@ export class JobRunner {
         },
         this.limits,
       );
-      const proto = toProtoResult(result, extras);
+      const proto = await toProtoResult(result, extras);
       if (lastStage !== 'done') {
         req.emit(
           progressEvent({
