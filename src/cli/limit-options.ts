@@ -1,14 +1,15 @@
 /** The resource limits (src/pipeline/limits.ts) as command-line flags of `h2g segment` and `h2g serve`. */
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
 import { LIMIT_SPECS, type Limits, resolveLimits } from '../pipeline/limits';
 import { UsageError } from './errors';
 
+const limitOption = (s: (typeof LIMIT_SPECS)[number]): Option =>
+  new Option(`${s.flag} <n>`, `limit: ${s.description} (default ${s.default})`);
+
 /** Adds one `--max-...` flag per limit; their values come back through `limitsFromFlags`. */
 export function addLimitOptions(command: Command): Command {
-  for (const s of LIMIT_SPECS) {
-    command.option(`${s.flag} <n>`, `limit: ${s.description} (default ${s.default})`);
-  }
+  for (const s of LIMIT_SPECS) command.addOption(limitOption(s));
   return command;
 }
 
@@ -16,7 +17,7 @@ export function addLimitOptions(command: Command): Command {
 export function limitsFromFlags(flags: Record<string, unknown>): Limits {
   const overrides: Partial<Limits> = {};
   for (const s of LIMIT_SPECS) {
-    const raw = flags[s.key];
+    const raw = flags[limitOption(s).attributeName()];
     if (raw === undefined) continue;
     const n = Number(raw);
     if (typeof raw !== 'string' || raw.trim() === '') throw new UsageError(`${s.flag} needs a number`);

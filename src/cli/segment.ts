@@ -3,7 +3,8 @@
  * mask and overlay files and a summary at the end.
  */
 import { constants } from 'node:fs';
-import { open, writeFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import { checkOutputPaths, writeFileAtomic } from '../output/atomic';
 import { Command, Option } from 'commander';
 import { createLogger, type Logger } from '../log';
 import { EXECUTION_PROVIDERS, type ExecutionProvider, loadModelSet } from '../models/model-set';
@@ -103,12 +104,21 @@ export async function runSegment(run: SegmentRun): Promise<SegmentationResult> {
     run.roi !== undefined
       ? parseRoi(await readRoiFile(run.roi, limits.maxRoiFileBytes), limits.maxRoiVertices)
       : undefined;
+  const outputs = {
+    '--out': run.out,
+    '--save-heatmap': run.saveHeatmap,
+    '--save-mask': run.saveMask,
+    '--overlay': run.overlay,
+  };
+  // Before any work: no output may be an input (the slide, the ROI) or another output.
+  await checkOutputPaths([run.slide, ...(run.roi !== undefined ? [run.roi] : [])], outputs);
   const modelDir = await resolveModelDirectory({ explicit: run.models });
   const slide = await OpenSlide.open(run.slide, { limits });
   const progress = createProgressReporter(log);
   try {
     const models = await loadModelSet(modelDir, { provider: run.provider, threads: run.threads });
     try {
+      await checkOutputPaths([models.patch.info.path, models.refinement.info.path], outputs);
       log.info(
         {
           slide: run.slide,
@@ -136,13 +146,13 @@ export async function runSegment(run: SegmentRun): Promise<SegmentationResult> {
       progress.stop();
       const json = result.geojsonText;
       if (run.out === '-') process.stdout.write(`${json}\n`);
-      else await writeFile(run.out, json);
+      else await writeFileAtomic(run.out, json);
       if (run.saveHeatmap)
         await writeNpyFloat32(run.saveHeatmap, result.heatmap.values, [result.heatmap.rows, result.heatmap.cols]);
-      if (run.saveMask) await writeFile(run.saveMask, encodeMaskPng(result.mask));
+      if (run.saveMask) await writeFileAtomic(run.saveMask, encodeMaskPng(result.mask));
       if (run.overlay) {
         const picture = renderOverlay(result.lowResImage, result.heatmap, result.mask, slide.width, slide.height);
-        await writeFile(run.overlay, encodeRgbPng(picture));
+        await writeFileAtomic(run.overlay, encodeRgbPng(picture));
       }
       (run.summaryStream ?? process.stderr).write(`${formatSummary(result, models.demo)}\n`);
       return result;

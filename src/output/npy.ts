@@ -2,7 +2,7 @@
  * NumPy .npy (format 1.0) writer for float32 arrays. Hand-written: the format is a 10-byte preamble and
  * a Python-dict header, and the npm packages for it only read.
  */
-import { writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from './atomic';
 
 export function encodeNpyFloat32(values: Float32Array, shape: readonly number[]): Buffer {
   const count = shape.reduce((a, b) => a * b, 1);
@@ -24,5 +24,5 @@ export function encodeNpyFloat32(values: Float32Array, shape: readonly number[])
 }
 
 export async function writeNpyFloat32(file: string, values: Float32Array, shape: readonly number[]): Promise<void> {
-  await writeFile(file, encodeNpyFloat32(values, shape));
+  await writeFileAtomic(file, encodeNpyFloat32(values, shape));
 }
