@@ -6,7 +6,9 @@
  */
 import { type ModelSet, loadModelSet } from '../../src/models/model-set';
 import { LimitError } from '../../src/pipeline/errors';
-import { DEFAULT_LIMITS, resolveLimits } from '../../src/pipeline/limits';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { DEFAULT_LIMITS, LIMIT_SPECS, resolveLimits } from '../../src/pipeline/limits';
 import { parseRoi, validateOptions } from '../../src/pipeline/options';
 import { checkPlan, planJob } from '../../src/pipeline/plan';
 import { segmentSlide } from '../../src/pipeline/segment';
@@ -14,7 +16,7 @@ import type { SegmentOptions } from '../../src/pipeline/types';
 import { OpenSlide } from '../../src/slide/openslide';
 import type { SlideSource } from '../../src/slide/source';
 import { runCli } from '../helpers/cli';
-import { CMU_SMALL, MODELS, PYRAMID_40X, SHAPES_TIFF } from '../helpers/paths';
+import { CMU_SMALL, MODELS, PYRAMID_40X, ROOT, SHAPES_TIFF } from '../helpers/paths';
 
 const PARAMS = { patchSize: 256, patchMpp: 1, refinementSize: 1024, tumourChannel: 1 };
 const options = (o: Partial<SegmentOptions> = {}): SegmentOptions => validateOptions(o);
@@ -127,4 +129,11 @@ describe('h2g segment', () => {
     const bad = await runCli(['segment', SHAPES_TIFF, '--models', MODELS.tiny, '-o', out, '--max-grid-cells', 'x']);
     expect(bad.code).toBe(2);
   });
+});
+
+test('the README documents every limit with its flag and default (one table)', () => {
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  for (const s of LIMIT_SPECS) {
+    expect(readme).toContain(`| \`${s.flag}\` | ${s.default.toLocaleString('en-US')} | ${s.description} |`);
+  }
 });
