@@ -42,8 +42,12 @@ export interface ServiceContext {
   log: Logger;
 }
 
-/** How long a half-close waits for a possible cancel before it counts as hanging up. */
-const END_GRACE_MS = 250;
+/**
+ * How long a half-close waits for a possible cancel before it counts as hanging up. 250 ms was
+ * enough while inference blocked the event loop (the timer fired late); with the loop free, a busy
+ * machine delivered the cancel after it, and a cancel was reported as INVALID_ARGUMENT.
+ */
+const END_GRACE_MS = 1000;
 
 let jobCounter = 0;
 const nextJobId = (): string => `${process.pid}-${++jobCounter}`;
