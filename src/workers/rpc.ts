@@ -120,7 +120,12 @@ export class WorkerClient<H extends Handlers> {
     if (this.pending.size === 0) this.worker.ref();
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.worker.postMessage({ id, method, args } satisfies Call, transfer);
+      try {
+        this.worker.postMessage({ id, method, args } satisfies Call, transfer);
+      } catch (err) {
+        // An argument that cannot be cloned or moved: no answer will come, so let go of the call.
+        this.settle({ id, error: { name: (err as Error).name, message: (err as Error).message } });
+      }
     });
   }
 
