@@ -4,7 +4,7 @@
 The real models (see /work/shared/H2GNET.md) cannot be downloaded here, so tests and benchmarks use
 these. Run with Debian's Python (python3-onnx 1.12, python3-numpy 1.24; nothing else is needed):
 
-    /usr/bin/python3 scripts/make_test_models.py --variant {full,tiny,oracle} --out DIR \
+    /usr/bin/python3 scripts/make_test_models.py --variant {full,tiny,oracle,...} --out DIR \
         [--seed 1234]
 
 DIR is created if needed and receives exactly two files (files of those names are replaced):
@@ -52,6 +52,11 @@ Variants
           Examples: blue (40,40,200) -> B-R = 0.627 -> p = 0.9995; white -> p = 0.0067;
           pink (230,150,200) -> p = 0.00064. p > 0.5 exactly when B - R > 0.25.
           The oracle weights do not depend on --seed.
+  nan-patch, batch-row, nan-refinement
+          The oracle with one fault, same contract (they load): nan-patch's patch output is NaN
+          wherever the oracle's is > 0.5 (tumour-coloured patches, and the other channel of the rest);
+          batch-row's patch output is the mean over the batch, [1,2] for any N; nan-refinement's
+          refinement output is NaN wherever the oracle's is > 0.5. For MODEL_INVALID tests.
 
 Determinism: the same arguments give byte-identical files (same numpy/onnx versions). Weights are
 drawn in float64 from numpy default_rng([seed, 0]) (patch) / default_rng([seed, 1]) (refinement) in
@@ -219,8 +224,47 @@ def refine_oracle(_rng):
                       "oracle: p1 = sigmoid(20*(B-R-0.25)) per pixel; heatmap weight 0")
 
 
+# ----------------------------------------------------------------------------------------------
+# broken: the oracle with one fault each, loading with the exact contract (for MODEL_INVALID tests)
+# ----------------------------------------------------------------------------------------------
+def times_nan(g, x, out):
+    """x * NaN where x's colour rule says tumour (x > 0.5), x elsewhere: NaN only on real work."""
+    nan = g.const(np.array([np.nan], np.float32), "nan")
+    half = g.const(np.array([0.5], np.float32), "half")
+    return g.op("Where", [g.op("Greater", [x, half]), g.op("Mul", [x, nan]), x], out=out)
+
+
+def patch_nan(_rng):
+    g = GraphBuilder()
+    w, b = oracle_weights()
+    m = g.op("ReduceMean", [PATCH_IN], axes=[1, 2], keepdims=0)
+    times_nan(g, g.op("Softmax", [g.gemm_fixed(m, w, b)], axis=-1), PATCH_OUT)
+    return g, g.build("patchwise_nan", PATCH_INPUTS, PATCH_OUTPUTS, "broken: the oracle, NaN where it is > 0.5")
+
+
+def patch_batch_row(_rng):
+    g = GraphBuilder()
+    w, b = oracle_weights()
+    m = g.op("ReduceMean", [PATCH_IN], axes=[1, 2], keepdims=0)
+    x = g.op("Softmax", [g.gemm_fixed(m, w, b)], axis=-1)  # [N,2]
+    g.op("ReduceMean", [x], axes=[0], keepdims=1, out=PATCH_OUT)  # [1,2]: one row per batch
+    return g, g.build("patchwise_batch_row", PATCH_INPUTS, PATCH_OUTPUTS,
+                      "broken: the oracle's mean over the batch, one row per call")
+
+
+def refine_nan(_rng):
+    g = GraphBuilder()
+    w, b = oracle_weights()
+    w4 = np.concatenate([w, np.zeros((1, 2), np.float32)])
+    x = g.op("Concat", [REF_IMG, REF_HEAT], axis=3)
+    x = g.op("Add", [g.op("MatMul", [x, g.const(w4, "W")]), g.const(b, "B")])
+    times_nan(g, g.op("Softmax", [x], axis=-1), REF_OUT)
+    return g, g.build("refinement_nan", REF_INPUTS, REF_OUTPUTS, "broken: the oracle, NaN where it is > 0.5")
+
+
 VARIANTS = {"full": (patch_full, refine_full), "tiny": (patch_tiny, refine_tiny),
-            "oracle": (patch_oracle, refine_oracle)}
+            "oracle": (patch_oracle, refine_oracle), "nan-patch": (patch_nan, refine_oracle),
+            "batch-row": (patch_batch_row, refine_oracle), "nan-refinement": (patch_oracle, refine_nan)}
 
 
 def main(argv=None):

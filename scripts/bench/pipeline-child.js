@@ -56,13 +56,28 @@ function randomBatches(batchSize, patchSize) {
   return out;
 }
 
+/**
+ * One patch-model call on `data` ([n, p, p, 3]): through the inference seam (`model.engine`, which
+ * moves the input to its thread and hands it back) or, in builds before it, `model.session` on this
+ * thread. Resolves to { scores, input } (input: the array to use again; `data` may be detached).
+ */
+async function runPatchModel(ort, model, data, n, p) {
+  if (model.engine) {
+    const { output, inputs } = await model.engine.run(
+      { [model.binding.input]: { data, dims: [n, p, p, 3] } },
+      { output: model.binding.output, dims: [n, 2] },
+    );
+    return { scores: output, input: inputs[model.binding.input] };
+  }
+  const out = await model.session.run({ [model.binding.input]: new ort.Tensor('float32', data, [n, p, p, 3]) });
+  return { scores: out[model.binding.output].data, input: data };
+}
+
 /** One untimed batch of random input, so both sides start with a warm session (arena allocated). */
 async function warmUp(ort, model, batch, batchSize, patchSize) {
   const t0 = performance.now();
-  await model.session.run({
-    [model.binding.input]: new ort.Tensor('float32', batch, [batchSize, patchSize, patchSize, 3]),
-  });
-  return (performance.now() - t0) / 1000;
+  const { input } = await runPatchModel(ort, model, batch, batchSize, patchSize);
+  return { seconds: (performance.now() - t0) / 1000, batch: input };
 }
 
 async function childAlone(cfg) {
@@ -72,7 +87,9 @@ async function childAlone(cfg) {
   const p = models.parameters.patchSize;
   const B = cfg.batchSize;
   const pool = randomBatches(B, p);
-  const warm = await warmUp(ort, models.patch, pool[0], B, p);
+  const warmed = await warmUp(ort, models.patch, pool[0], B, p);
+  const warm = warmed.seconds;
+  pool[0] = warmed.batch;
   const stride = p * p * 3;
   const sink = new Float32Array(cfg.patches);
   const gcw = gcWatcher();
@@ -81,9 +98,8 @@ async function childAlone(cfg) {
   for (let done = 0, k = 0; done < cfg.patches; done += B, k++) {
     const n = Math.min(B, cfg.patches - done);
     const data = n === B ? pool[k % pool.length] : pool[k % pool.length].subarray(0, n * stride);
-    const input = new ort.Tensor('float32', data, [n, p, p, 3]);
-    const out = await models.patch.session.run({ [models.patch.binding.input]: input });
-    const scores = out[models.patch.binding.output].data;
+    const { scores, input } = await runPatchModel(ort, models.patch, data, n, p);
+    pool[k % pool.length] = new Float32Array(input.buffer);
     for (let i = 0; i < n; i++) sink[done + i] = scores[i * 2 + models.parameters.tumourChannel];
   }
   const seconds = (performance.now() - t0) / 1000;
@@ -130,11 +146,15 @@ function countingSource(slide) {
   return { source, stats };
 }
 
-/** Wraps a session's run() to add up the time spent inside it (the event loop is blocked meanwhile). */
-function timedRun(session) {
+/**
+ * Wraps a model's run() (its engine's, or in builds before the inference seam its session's, when
+ * the event loop was blocked meanwhile) to add up the time spent inside it.
+ */
+function timedRun(model) {
   const stats = { calls: 0, ms: 0 };
-  const run = session.run.bind(session);
-  session.run = async (...args) => {
+  const target = model.engine ?? model.session;
+  const run = target.run.bind(target);
+  target.run = async (...args) => {
     const t0 = performance.now();
     try {
       return await run(...args);
@@ -156,12 +176,12 @@ async function childE2e(cfg) {
   const models = await loadModelSet(cfg.models, { provider: cfg.provider, threads: cfg.threads });
   const loadSeconds = (performance.now() - tLoad) / 1000;
   const p = models.parameters.patchSize;
-  const warm = await warmUp(ort, models.patch, randomBatches(cfg.batchSize, p)[0], cfg.batchSize, p);
+  const warm = (await warmUp(ort, models.patch, randomBatches(cfg.batchSize, p)[0], cfg.batchSize, p)).seconds;
   const rssAfterLoad = maxRssMiB();
 
   const { source, stats: readStats } = countingSource(slide);
-  const patchRun = timedRun(models.patch.session);
-  const refineRun = timedRun(models.refinement.session);
+  const patchRun = timedRun(models.patch);
+  const refineRun = timedRun(models.refinement);
   const rssAtStage = {};
   const eluAtStage = {};
   const cpuAtStage = {};
@@ -251,7 +271,7 @@ function childMain(kind) {
   });
 }
 
-module.exports = { dist, randomBatches, runChild };
+module.exports = { dist, randomBatches, runChild, runPatchModel };
 
 if (require.main === module && process.argv[2] === '--child') {
   childMain(process.argv[3]);

@@ -6,7 +6,8 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { writeFileAtomic } from '../output/atomic';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Command } from 'commander';
@@ -123,8 +124,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       summaryStream: io.stdout,
     });
     const marked = markDemo(result.geojson, set.directory, slide);
-    await writeFile(partial, JSON.stringify(marked));
-    await rename(partial, geojson);
+    await writeFileAtomic(geojson, JSON.stringify(marked));
   } finally {
     await rm(partial, { force: true });
   }

@@ -2,7 +2,9 @@
  * `h2g segment <slide> --out <file.geojson>`: the whole pipeline on one slide, with optional heatmap,
  * mask and overlay files and a summary at the end.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { checkOutputPaths, writeFileAtomic } from '../output/atomic';
 import { Command, Option } from 'commander';
 import { createLogger, type Logger } from '../log';
 import { type Precision, PRECISIONS } from '../models/manifest';
@@ -17,7 +19,9 @@ import { renderOverlay } from '../output/overlay';
 import { encodeMaskPng, encodeRgbPng } from '../output/png';
 import { DEMO_WARNING } from '../pipeline/geojson';
 import { OpenSlide } from '../slide/openslide';
+import { DEFAULT_LIMITS, type Limits } from '../pipeline/limits';
 import { UsageError } from './errors';
+import { addLimitOptions, checkThreads, limitsFromFlags } from './limit-options';
 import { createProgressReporter } from './progress';
 
 export interface SegmentRun {
@@ -31,12 +35,15 @@ export interface SegmentRun {
   saveMask?: string;
   overlay?: string;
   mpp?: number;
+  forceMpp?: boolean;
   tissueThreshold?: number;
   threads: number;
   batchSize?: number;
   provider: ExecutionProvider;
   smoothingUm?: number;
   roi?: string;
+  /** Resource limits; default DEFAULT_LIMITS. */
+  limits?: Limits;
   log?: Logger;
   /** Print the human summary to this stream (default stderr). */
   summaryStream?: NodeJS.WritableStream;
@@ -68,16 +75,54 @@ export function formatSummary(result: SegmentationResult, demo: boolean): string
   ].join('\n');
 }
 
+/**
+ * The text of an --roi file: a regular file of at most `maxBytes`. Opened without blocking (a FIFO
+ * would wait for a writer forever) and checked on the open descriptor before anything is read
+ * (/dev/zero never ends).
+ */
+export async function readRoiFile(file: string, maxBytes: number): Promise<string> {
+  const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK).catch((err: NodeJS.ErrnoException) => {
+    throw new UsageError(`--roi ${file}: cannot open it (${err.code ?? err.message})`);
+  });
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new UsageError(`--roi ${file} is not a regular file`);
+    if (st.size > maxBytes) {
+      throw new UsageError(
+        `--roi ${file} has ${st.size} bytes, more than the limit maxRoiFileBytes = ${maxBytes} (raise it with --max-roi-file-bytes)`,
+      );
+    }
+    const buffer = Buffer.alloc(st.size);
+    const { bytesRead } = await handle.read(buffer, 0, st.size, 0);
+    return buffer.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Runs one segmentation and writes the requested files; used by `h2g segment` and `h2g demo`. */
 export async function runSegment(run: SegmentRun): Promise<SegmentationResult> {
   const log = run.log ?? createLogger();
-  const roi = run.roi !== undefined ? parseRoi(await readFile(run.roi, 'utf8')) : undefined;
+  const limits = run.limits ?? DEFAULT_LIMITS;
+  const roi =
+    run.roi !== undefined
+      ? parseRoi(await readRoiFile(run.roi, limits.maxRoiFileBytes), limits.maxRoiVertices)
+      : undefined;
+  const outputs = {
+    '--out': run.out,
+    '--save-heatmap': run.saveHeatmap,
+    '--save-mask': run.saveMask,
+    '--overlay': run.overlay,
+  };
+  // Before any work: no output may be an input (the slide, the ROI) or another output.
+  await checkOutputPaths([run.slide, ...(run.roi !== undefined ? [run.roi] : [])], outputs);
   const modelDir = await withPrecision(await resolveModelDirectory({ explicit: run.models }), run.precision);
-  const slide = await OpenSlide.open(run.slide);
+  const slide = await OpenSlide.open(run.slide, { limits });
   const progress = createProgressReporter(log);
   try {
     const models = await loadModelSet(modelDir, { provider: run.provider, threads: run.threads });
     try {
+      await checkOutputPaths([models.patch.info.path, models.refinement.info.path], outputs);
       log.info(
         {
           slide: run.slide,
@@ -94,23 +139,25 @@ export async function runSegment(run: SegmentRun): Promise<SegmentationResult> {
         models,
         {
           mpp: run.mpp,
+          forceMpp: run.forceMpp,
           tissueThreshold: run.tissueThreshold,
           batchSize: run.batchSize,
           smoothingUm: run.smoothingUm,
           roi,
         },
         { onProgress: progress.onProgress },
+        limits,
       );
       progress.stop();
-      const json = JSON.stringify(result.geojson);
+      const json = result.geojsonText;
       if (run.out === '-') process.stdout.write(`${json}\n`);
-      else await writeFile(run.out, json);
+      else await writeFileAtomic(run.out, json);
       if (run.saveHeatmap)
         await writeNpy(run.saveHeatmap, result.heatmap.values, [result.heatmap.rows, result.heatmap.cols]);
-      if (run.saveMask) await writeFile(run.saveMask, encodeMaskPng(result.mask));
+      if (run.saveMask) await writeFileAtomic(run.saveMask, encodeMaskPng(result.mask));
       if (run.overlay) {
         const picture = renderOverlay(result.lowResImage, result.heatmap, result.mask, slide.width, slide.height);
-        await writeFile(run.overlay, encodeRgbPng(picture));
+        await writeFileAtomic(run.overlay, encodeRgbPng(picture));
       }
       (run.summaryStream ?? process.stderr).write(`${formatSummary(result, models.demo)}\n`);
       return result;
@@ -124,7 +171,7 @@ export async function runSegment(run: SegmentRun): Promise<SegmentationResult> {
 }
 
 export function segmentCommand(): Command {
-  return new Command('segment')
+  const command = new Command('segment')
     .description('segment tumour regions in a slide and write them as GeoJSON (level-0 pixel coordinates)')
     .argument('<slide>', 'whole-slide image OpenSlide can read')
     .requiredOption('-o, --out <file>', "GeoJSON FeatureCollection to write ('-' = stdout)")
@@ -141,7 +188,12 @@ export function segmentCommand(): Command {
     .option('--save-heatmap <file.npy>', 'patch heatmap as float32 NumPy array [rows, cols]')
     .option('--save-mask <file.png>', 'refinement mask as 8-bit PNG (255 = tumour)')
     .option('--overlay <file.png>', 'low-resolution picture with the heatmap and mask drawn on it')
-    .option('--mpp <um/px>', "level-0 pixel size; overrides or supplies the slide's", number('mpp', 0.01, 100))
+    .option(
+      '--mpp <um/px>',
+      "level-0 pixel size; overrides or supplies the slide's (0.05 to 50 unless --force-mpp)",
+      number('mpp', 1e-6, 1e6),
+    )
+    .option('--force-mpp', "accept a pixel size (given or the slide's) outside 0.05 to 50 um/px")
     .option(
       '--tissue-threshold <share>',
       'tissue share of a patch needed to infer it (reference 0.5)',
@@ -155,8 +207,10 @@ export function segmentCommand(): Command {
       'smooth the mask: erode r, dilate 2r, erode r (0 = none, as the reference)',
       number('smoothing-um', 0, 10000),
     )
-    .option('--roi <file.geojson>', 'only segment inside this Polygon/MultiPolygon (level-0 pixels)')
-    .action(async (slide: string, opts: Omit<SegmentRun, 'slide'>) => {
-      await runSegment({ ...opts, slide, summaryStream: opts.out === '-' ? process.stderr : process.stdout });
-    });
+    .option('--roi <file.geojson>', 'only segment inside this Polygon/MultiPolygon (level-0 pixels)');
+  return addLimitOptions(command).action(async (slide: string, opts: Omit<SegmentRun, 'slide' | 'limits'>) => {
+    checkThreads('--threads', opts.threads);
+    const limits = limitsFromFlags(opts as unknown as Record<string, unknown>);
+    await runSegment({ ...opts, slide, limits, summaryStream: opts.out === '-' ? process.stderr : process.stdout });
+  });
 }

@@ -5,13 +5,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { createLogger } from '../log';
+import { type Logger, createLogger } from '../log';
 import { type Precision, PRECISIONS } from '../models/manifest';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../models/model-set';
 import { readTokenFile } from '../server/auth';
 import { ConfigError, DEFAULT_CONFIG, type ServerConfig, type TlsFiles } from '../server/config';
 import { H2gServer } from '../server/server';
 import { UsageError } from './errors';
+import { addLimitOptions, limitsFromFlags } from './limit-options';
 
 interface ServeFlags {
   host: string;
@@ -47,7 +48,7 @@ async function readTls(flags: ServeFlags): Promise<TlsFiles | null> {
   return { cert: await read(flags.tlsCert), key: await read(flags.tlsKey) };
 }
 
-async function toConfig(flags: ServeFlags): Promise<ServerConfig> {
+async function toConfig(flags: ServeFlags, log: Logger): Promise<ServerConfig> {
   return {
     host: flags.host,
     port: num('--port', flags.port),
@@ -59,18 +60,19 @@ async function toConfig(flags: ServeFlags): Promise<ServerConfig> {
     maxQueue: num('--max-queue', flags.maxQueue),
     allowRoots: flags.allowRoot,
     token: flags.tokenFile
-      ? await readTokenFile(flags.tokenFile).catch((e: Error) => Promise.reject(new UsageError(e.message)))
+      ? await readTokenFile(flags.tokenFile, log).catch((e: Error) => Promise.reject(new UsageError(e.message)))
       : null,
     tls: await readTls(flags),
     graceSeconds: num('--grace-seconds', flags.graceSeconds),
     regionTimeoutSeconds: num('--region-timeout-seconds', flags.regionTimeoutSeconds),
     maxMessageBytes: Math.round(num('--max-message-mb', flags.maxMessageMb) * 1024 * 1024),
+    limits: limitsFromFlags(flags as unknown as Record<string, unknown>),
   };
 }
 
 async function serve(flags: ServeFlags): Promise<void> {
   const log = createLogger();
-  const config = await toConfig(flags);
+  const config = await toConfig(flags, log);
   let server: H2gServer;
   try {
     server = await H2gServer.start(config, log);
@@ -101,7 +103,7 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 
 export function serveCommand(): Command {
   const d = DEFAULT_CONFIG;
-  return new Command('serve')
+  const command = new Command('serve')
     .description('run the gRPC segmentation service (prints READY port=<n> on stdout when listening)')
     .option('--host <host>', 'address to listen on; non-loopback needs --token-file, TLS and --allow-root', d.host)
     .option('--port <n>', 'port; 0 = any free port', String(d.port))
@@ -146,6 +148,6 @@ export function serveCommand(): Command {
       'SegmentPixels: fail a job whose client leaves a region unanswered this long',
       String(d.regionTimeoutSeconds),
     )
-    .option('--max-message-mb <n>', 'largest message accepted from a client', String(d.maxMessageBytes / 1024 / 1024))
-    .action(serve);
+    .option('--max-message-mb <n>', 'largest message accepted from a client', String(d.maxMessageBytes / 1024 / 1024));
+  return addLimitOptions(command).action(serve);
 }

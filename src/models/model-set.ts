@@ -4,14 +4,14 @@
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { checkPatchModel, checkRefinementModel, type PatchModelBinding, type RefinementModelBinding } from './contract';
 import { sha256File } from './digest';
+import { type ExecutionProvider, type InferenceEngine, InferenceThread } from './engine';
 import { ModelError } from './errors';
 import { type Manifest, type ModelParameters, type Precision, readManifest } from './manifest';
 import { defaultInferenceThreads, machineCpus } from './threads';
 
-export type ExecutionProvider = 'cpu' | 'webgpu' | 'cuda';
+export type { ExecutionProvider } from './engine';
 export const EXECUTION_PROVIDERS: readonly ExecutionProvider[] = ['cpu', 'webgpu', 'cuda'];
 
 export interface SessionOptions {
@@ -32,7 +32,8 @@ export interface ModelFileInfo {
 }
 
 export interface LoadedModel<B> {
-  session: ort.InferenceSession;
+  /** The session behind the inference seam (engine.ts): runs off the main thread, outputs checked. */
+  engine: InferenceEngine;
   binding: B;
   info: ModelFileInfo;
 }
@@ -93,14 +94,13 @@ function resolveThreads(options: SessionOptions): number {
   return options.provider === 'cpu' ? defaultInferenceThreads(machineCpus()) : 0;
 }
 
-async function createSession(info: ModelFileInfo, options: SessionOptions): Promise<ort.InferenceSession> {
-  const { threads } = options;
+async function createSession(
+  thread: InferenceThread,
+  info: ModelFileInfo,
+  options: SessionOptions,
+): Promise<InferenceEngine> {
   try {
-    return await ort.InferenceSession.create(info.path, {
-      executionProviders: [options.provider],
-      graphOptimizationLevel: 'all',
-      ...(threads > 0 ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),
-    });
+    return await thread.load({ file: info.path, provider: options.provider, threads: options.threads });
   } catch (err) {
     const reason = (err as Error).message.split('\n')[0];
     if (/provider|backend|adapter/i.test(reason ?? '') && options.provider !== 'cpu') {
@@ -125,16 +125,19 @@ export async function loadModelSet(directory: string, requested: SessionOptions)
   const patchInfo = await checkedFile(dir, 'patch', manifest.files.patch);
   const refinementInfo = await checkedFile(dir, 'refinement', manifest.files.refinement);
 
-  const patchSession = await createSession(patchInfo, options);
-  let refinementSession: ort.InferenceSession | undefined;
+  // One inference thread per model set: its two sessions never run at once within a job anyway.
+  const thread = new InferenceThread();
+  let patchSession: InferenceEngine | undefined;
+  let refinementSession: InferenceEngine | undefined;
   try {
+    patchSession = await createSession(thread, patchInfo, options);
     const patchBinding = checkPatchModel(
       patchInfo.path,
       patchSession.inputMetadata,
       patchSession.outputMetadata,
       params.patchSize,
     );
-    refinementSession = await createSession(refinementInfo, options);
+    refinementSession = await createSession(thread, refinementInfo, options);
     const refinementBinding = checkRefinementModel(
       refinementInfo.path,
       refinementSession.inputMetadata,
@@ -152,15 +155,15 @@ export async function loadModelSet(directory: string, requested: SessionOptions)
       quantizedFrom: manifest.quantization?.quantizedFrom.patchSha256 ?? null,
       provider: options.provider,
       threads: options.threads,
-      patch: { session: patchSession, binding: patchBinding, info: patchInfo },
-      refinement: { session: refinementSession, binding: refinementBinding, info: refinementInfo },
+      patch: { engine: patchSession, binding: patchBinding, info: patchInfo },
+      refinement: { engine: refinementSession, binding: refinementBinding, info: refinementInfo },
       release: async () => {
-        await Promise.all(sessions.map((s) => s.release()));
+        await Promise.allSettled(sessions.map((s) => s.release()));
+        await thread.close();
       },
     };
   } catch (err) {
-    await patchSession.release();
-    await refinementSession?.release();
+    await thread.close();
     throw err;
   }
 }

@@ -10,6 +10,7 @@
 #include <openslide.h>
 
 #include "batch_worker.h"
+#include "geometry_check.h"
 #include "pixel_workers.h"
 #include "slide_state.h"
 
@@ -100,14 +101,18 @@ Napi::FunctionReference* Slide::constructor = nullptr;
 
 class OpenWorker : public Napi::AsyncWorker {
  public:
-  OpenWorker(Napi::Env env, std::string path, bool direct_tiles)
+  OpenWorker(Napi::Env env, std::string path, bool direct_tiles, h2g::GeometryBounds bounds)
       : Napi::AsyncWorker(env),
         path_(std::move(path)),
         direct_tiles_(direct_tiles),
+        bounds_(bounds),
         deferred_(Napi::Promise::Deferred::New(env)) {}
   Napi::Promise Promise() { return deferred_.Promise(); }
 
   void Execute() override {
+    // Before OpenSlide sees the file: its tile and image sizes decide what OpenSlide allocates.
+    const std::string bad = h2g::CheckTiffDirectories(path_, bounds_);
+    if (!bad.empty()) return Refuse(bad);
     const char* vendor = openslide_detect_vendor(path_.c_str());
     openslide_t* osr = openslide_open(path_.c_str());
     if (osr == nullptr) {
@@ -127,6 +132,11 @@ class OpenWorker : public Napi::AsyncWorker {
       code_ = "CORRUPT";
       SetError("OpenSlide cannot read " + path_ + ": " + message);
       return;
+    }
+    const std::string bad_levels = h2g::CheckLevels(osr, bounds_);
+    if (!bad_levels.empty()) {
+      openslide_close(osr);
+      return Refuse(bad_levels);
     }
     meta_.vendor = vendor != nullptr ? vendor : "";
     for (const char* const* name = openslide_get_property_names(osr); *name != nullptr; ++name) {
@@ -191,8 +201,14 @@ class OpenWorker : public Napi::AsyncWorker {
   }
 
  private:
+  void Refuse(const std::string& why) {
+    code_ = "CORRUPT";
+    SetError("the geometry of " + path_ + " is outside what this tool reads (damaged file?): " + why);
+  }
+
   std::string path_;
   bool direct_tiles_;
+  h2g::GeometryBounds bounds_;
   Napi::Promise::Deferred deferred_;
   std::string code_ = "READ_FAILED";
   SlideMetadata meta_;
@@ -275,13 +291,31 @@ Napi::Value Slide::ReadAssociated(const Napi::CallbackInfo& info) {
 
 Napi::Value Open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  // open(path[, directTiles = true]): directTiles false reads every pixel through OpenSlide.
-  const bool bad_flag = info.Length() == 2 && !info[1].IsBoolean();
-  if (info.Length() < 1 || info.Length() > 2 || !info[0].IsString() || bad_flag) {
-    return RejectWith(env, "INVALID_ARGUMENT", "open(path[, directTiles])");
+  // open(path[, directTiles = true[, bounds]]): directTiles false reads every pixel through OpenSlide;
+  // bounds {maxTileSide, maxLevelSide, maxLevels, maxAssociatedPixels} replace the defaults given.
+  const bool bad_flag = info.Length() >= 2 && !info[1].IsBoolean();
+  const bool bad_bounds = info.Length() == 3 && !info[2].IsObject();
+  if (info.Length() < 1 || info.Length() > 3 || !info[0].IsString() || bad_flag || bad_bounds) {
+    return RejectWith(env, "INVALID_ARGUMENT", "open(path[, directTiles[, bounds]])");
   }
   const bool direct_tiles = info.Length() == 1 || info[1].As<Napi::Boolean>().Value();
-  auto* worker = new OpenWorker(env, info[0].As<Napi::String>().Utf8Value(), direct_tiles);
+  h2g::GeometryBounds bounds;
+  if (info.Length() == 3) {
+    Napi::Object given = info[2].As<Napi::Object>();
+    const std::pair<const char*, int64_t*> fields[] = {{"maxTileSide", &bounds.max_tile_side},
+                                                       {"maxLevelSide", &bounds.max_level_side},
+                                                       {"maxLevels", &bounds.max_levels},
+                                                       {"maxAssociatedPixels", &bounds.max_associated_pixels}};
+    for (const auto& f : fields) {
+      Napi::Value v = given.Get(f.first);
+      if (v.IsUndefined()) continue;
+      if (!IsInteger(v) || v.As<Napi::Number>().DoubleValue() < 1 || v.As<Napi::Number>().DoubleValue() > 9e15) {
+        return RejectWith(env, "INVALID_ARGUMENT", std::string("bounds.") + f.first + " must be a whole number >= 1");
+      }
+      *f.second = v.As<Napi::Number>().Int64Value();
+    }
+  }
+  auto* worker = new OpenWorker(env, info[0].As<Napi::String>().Utf8Value(), direct_tiles, bounds);
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;

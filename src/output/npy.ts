@@ -2,7 +2,7 @@
  * NumPy .npy (format 1.0) writer for float32 and uint8 arrays. Hand-written: the format is a 10-byte preamble and
  * a Python-dict header, and the npm packages for it only read.
  */
-import { writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from './atomic';
 
 export function encodeNpy(values: Float32Array | Uint8Array, shape: readonly number[]): Buffer {
   const count = shape.reduce((a, b) => a * b, 1);
@@ -29,5 +29,5 @@ export async function writeNpy(
   values: Float32Array | Uint8Array,
   shape: readonly number[],
 ): Promise<void> {
-  await writeFile(file, encodeNpy(values, shape));
+  await writeFileAtomic(file, encodeNpy(values, shape));
 }

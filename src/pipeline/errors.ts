@@ -14,3 +14,15 @@ export class CancelledError extends Error {
     super(message);
   }
 }
+
+/** The job's plan exceeds a resource limit (src/pipeline/limits.ts); the message names the limit and its flag. */
+export class LimitError extends Error {
+  override name = 'LimitError';
+  readonly code = 'LIMIT_EXCEEDED';
+  constructor(
+    readonly limit: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -5,20 +5,40 @@
  * (a pyramid that stops early) is read in strips and box-averaged by an integer factor, which bounds
  * memory.
  */
-import type { RgbImage, SlideSource } from '../slide/source';
+import type { LevelInfo, RgbImage, SlideSource } from '../slide/source';
 
 export const MAX_SIDE = 4096;
-const STRIP_ROWS = 512;
+/**
+ * Pixels per strip when box-averaging: each strip's sums run on the JavaScript thread between reads,
+ * so a strip stays a few milliseconds of work however wide the level is.
+ */
+const STRIP_PIXELS = 2 ** 21;
+
+/** How a level is read into the low-resolution image: box factor, output size, rows per read. */
+export interface LowResGeometry {
+  factor: number;
+  width: number;
+  height: number;
+  rowsPerStrip: number;
+}
+
+export function lowResGeometry(info: LevelInfo): LowResGeometry {
+  const factor = Math.max(1, Math.ceil(Math.max(info.width, info.height) / MAX_SIDE));
+  const stripRows = Math.floor(STRIP_PIXELS / info.width / factor) * factor;
+  return {
+    factor,
+    width: Math.ceil(info.width / factor),
+    height: Math.ceil(info.height / factor),
+    rowsPerStrip: factor === 1 ? info.height : Math.max(factor, stripRows),
+  };
+}
 
 export async function readLowRes(source: SlideSource, level: number, signal?: AbortSignal): Promise<RgbImage> {
   const info = source.levels[level]!;
-  const factor = Math.max(1, Math.ceil(Math.max(info.width, info.height) / MAX_SIDE));
-  const width = Math.ceil(info.width / factor);
-  const height = Math.ceil(info.height / factor);
+  const { factor, width, height, rowsPerStrip } = lowResGeometry(info);
   const sums = factor > 1 ? new Float64Array(width * height * 3) : null;
   const counts = factor > 1 ? new Uint32Array(width * height) : null;
   const data = new Uint8Array(width * height * 3);
-  const rowsPerStrip = factor === 1 ? info.height : Math.max(factor, Math.floor(STRIP_ROWS / factor) * factor);
   for (let y0 = 0; y0 < info.height; y0 += rowsPerStrip) {
     signal?.throwIfAborted();
     const rows = Math.min(rowsPerStrip, info.height - y0);

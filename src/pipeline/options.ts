@@ -2,7 +2,13 @@
 import type { MultiPolygon, Polygon } from 'geojson';
 import { z } from 'zod';
 import { InvalidOptionError } from './errors';
-import { DEFAULT_OPTIONS, type SegmentOptions } from './types';
+import { DEFAULT_LIMITS, enforce } from './limits';
+import { DEFAULT_OPTIONS, MPP_RANGE, type SegmentOptions } from './types';
+
+/** Whether a pixel size is one a tissue scan can have (MPP_RANGE). */
+export function plausibleMpp(mpp: number): boolean {
+  return mpp >= MPP_RANGE.min && mpp <= MPP_RANGE.max;
+}
 
 const Position = z.tuple([z.number().finite(), z.number().finite()]).rest(z.number().finite());
 const Ring = z.array(Position).min(4, 'a ring needs at least 4 positions (closed)');
@@ -13,7 +19,8 @@ const RoiSchema = z.discriminatedUnion('type', [
 
 const OptionsSchema = z
   .object({
-    mpp: z.number().gt(0, 'must be > 0').max(100, 'must be at most 100 um/px').optional(),
+    mpp: z.number().gt(0, 'must be > 0').max(1e6).optional(),
+    forceMpp: z.boolean().optional(),
     tissueThreshold: z.number().gt(0, 'must be > 0').max(1, 'must be at most 1'),
     batchSize: z.number().int('must be a whole number').min(1).max(512),
     roi: RoiSchema.optional(),
@@ -29,11 +36,30 @@ export function validateOptions(partial: Partial<SegmentOptions>): SegmentOption
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`);
     throw new InvalidOptionError(`invalid options: ${issues.join('; ')}`);
   }
+  const { mpp, forceMpp } = parsed.data;
+  if (mpp !== undefined && !forceMpp && !plausibleMpp(mpp)) {
+    throw new InvalidOptionError(
+      `invalid options: mpp ${mpp} um/px is outside [${MPP_RANGE.min}, ${MPP_RANGE.max}] (no tissue scan has it; ` +
+        'CLI: --force-mpp to use it anyway)',
+    );
+  }
   return { ...parsed.data, roi: parsed.data.roi as Polygon | MultiPolygon | undefined };
 }
 
-/** Parses a region of interest given as GeoJSON text (a geometry, a Feature or a one-feature collection). */
-export function parseRoi(text: string): Polygon | MultiPolygon {
+/** Positions in a GeoJSON-like coordinates array, counted without trusting its shape (before zod). */
+function countPositions(coordinates: unknown, depth: number): number {
+  if (!Array.isArray(coordinates)) return 0;
+  if (depth === 0) return 1;
+  let n = 0;
+  for (const c of coordinates) n += countPositions(c, depth - 1);
+  return n;
+}
+
+/**
+ * Parses a region of interest given as GeoJSON text (a geometry, a Feature or a one-feature
+ * collection); refuses one with more than `maxVertices` positions before validating it in detail.
+ */
+export function parseRoi(text: string, maxVertices = DEFAULT_LIMITS.maxRoiVertices): Polygon | MultiPolygon {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -47,6 +73,14 @@ export function parseRoi(text: string): Polygon | MultiPolygon {
       : obj?.type === 'FeatureCollection' && obj.features?.length === 1
         ? obj.features[0]!.geometry
         : json;
+  const g = geometry as { type?: unknown; coordinates?: unknown } | null;
+  const depth = g?.type === 'MultiPolygon' ? 3 : 2;
+  enforce(
+    { ...DEFAULT_LIMITS, maxRoiVertices: maxVertices },
+    'maxRoiVertices',
+    countPositions(g?.coordinates, depth),
+    'the region of interest has too many vertices',
+  );
   const parsed = RoiSchema.safeParse(geometry);
   if (!parsed.success) throw new InvalidOptionError('roi must be a GeoJSON Polygon or MultiPolygon in level-0 pixels');
   return parsed.data as Polygon | MultiPolygon;

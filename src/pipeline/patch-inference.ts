@@ -2,7 +2,6 @@
  * Batched patch inference with onnxruntime: the next batch is read (on libuv's threads) while the
  * current one runs (on onnxruntime's threads), so slide I/O hides behind inference.
  */
-import * as ort from 'onnxruntime-node';
 import type { SlideSource } from '../slide/source';
 import type { LoadedModel } from '../models/model-set';
 import type { PatchModelBinding } from '../models/contract';
@@ -54,6 +53,7 @@ export async function inferPatches(req: PatchInferenceRequest): Promise<Float32A
   // Two batch tensors, reused: one is being inferred while the next is read into the other. A fresh
   // 12 MiB tensor per batch (at batch 16) left garbage for the GC and page faults for the kernel.
   const size = Math.min(req.batchSize, req.cells.length) * p * p * 3;
+  // Each goes to the inference thread with its batch and comes back with the result (engine.ts).
   const buffers = [new Float32Array(size), new Float32Array(size)];
   let next: Promise<ReadBatch> | null = batches.length > 0 ? readBatch(req, batches[0]!, buffers[0]!) : null;
   let done = 0;
@@ -62,9 +62,12 @@ export async function inferPatches(req: PatchInferenceRequest): Promise<Float32A
       throwIfAborted(req.signal);
       const current = await next!;
       next = k + 1 < batches.length ? readBatch(req, batches[k + 1]!, buffers[(k + 1) % 2]!) : null;
-      const input = new ort.Tensor('float32', current.tensor, [current.cells.length, p, p, 3]);
-      const outputs = await req.model.session.run({ [req.model.binding.input]: input });
-      const scores = outputs[req.model.binding.output]!.data as Float32Array;
+      const n = current.cells.length;
+      const { output: scores, inputs } = await req.model.engine.run(
+        { [req.model.binding.input]: { data: current.tensor, dims: [n, p, p, 3] } },
+        { output: req.model.binding.output, dims: [n, 2] },
+      );
+      buffers[k % 2] = new Float32Array(inputs[req.model.binding.input]!.buffer as ArrayBuffer);
       const probs = new Float32Array(current.cells.length);
       for (let i = 0; i < probs.length; i++) probs[i] = scores[i * 2 + req.tumourChannel]!;
       result.set(probs, done);

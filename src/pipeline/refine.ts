@@ -2,10 +2,10 @@
  * Stage 2: the refinement network sees the low-resolution image and the patch heatmap, both stretched
  * to its square input (aspect ratio not preserved, as the reference does), and returns the tumour mask.
  */
-import * as ort from 'onnxruntime-node';
 import type { RefinementModelBinding } from '../models/contract';
 import type { LoadedModel } from '../models/model-set';
 import type { RgbImage } from '../slide/source';
+import { offload } from './offload';
 import { resizeBilinear } from './resize';
 import type { BinaryMask, Heatmap } from './types';
 
@@ -38,10 +38,14 @@ export async function refine(
   size: number,
   tumourChannel: number,
 ): Promise<BinaryMask> {
-  const inputs = refinementInputs(lowRes, heatmap, size);
-  const outputs = await model.session.run({
-    [model.binding.image]: new ort.Tensor('float32', inputs.image, [1, size, size, 3]),
-    [model.binding.heatmap]: new ort.Tensor('float32', inputs.heatmap, [1, size, size, 1]),
-  });
-  return softmaxToMask(outputs[model.binding.output]!.data as Float32Array, size, tumourChannel);
+  // Resizing a large low-resolution image takes a while: on the CPU thread (offload.ts).
+  const inputs = await offload.refinementInputs(lowRes, heatmap, size);
+  const { output } = await model.engine.run(
+    {
+      [model.binding.image]: { data: inputs.image, dims: [1, size, size, 3] },
+      [model.binding.heatmap]: { data: inputs.heatmap, dims: [1, size, size, 1] },
+    },
+    { output: model.binding.output, dims: [1, size, size, 2] },
+  );
+  return softmaxToMask(output, size, tumourChannel);
 }

@@ -3,37 +3,38 @@
  * heatmap -> refinement -> mask -> polygons -> GeoJSON. I/O stays at the edges: pixels come in through
  * the SlideSource, results go out as values.
  */
+import type { FeatureCollection } from 'geojson';
 import type { ModelSet } from '../models/model-set';
 import { SlideError } from '../slide/errors';
 import type { SlideSource } from '../slide/source';
 import { VERSION } from '../version';
 import { CancelledError } from './errors';
-import { polygonsToFeatureCollection } from './geojson';
-import { chooseLowResLevel, planPatchGrid, tissueFractions } from './grid';
-import { dilate, erode } from './morphology';
-import { validateOptions } from './options';
+import { DEFAULT_LIMITS, type Limits, enforce } from './limits';
+import { plausibleMpp, validateOptions } from './options';
+import { checkPlan, planJob } from './plan';
 import { inferPatches } from './patch-inference';
 import { cpuReaders } from './patch-reader';
-import { clipToRoi, maskToPolygons, polygonArea } from './polygons';
+import { offload, startOffloadThread } from './offload';
 import { refine } from './refine';
 import { readLowRes } from './lowres';
-import { cellsTouchingRoi } from './roi';
-import { maskFraction, tissueMask } from './tissue';
-import type { BinaryMask, SegmentCallbacks, SegmentationResult, SegmentOptions, Stage } from './types';
+import { MPP_RANGE, type SegmentCallbacks, type SegmentationResult, type SegmentOptions, type Stage } from './types';
 
 /** Resolves the level-0 pixel size: the caller's override, else the slide's, else a clear error. */
-export function resolveMpp(source: SlideSource, override: number | undefined): { x: number; y: number } {
+export function resolveMpp(source: SlideSource, override: number | undefined, force = false): { x: number; y: number } {
   if (override !== undefined) return { x: override, y: override };
-  if (source.pixelSize) return { x: source.pixelSize.x, y: source.pixelSize.y };
+  const own = source.pixelSize;
+  if (own && !force && !(plausibleMpp(own.x) && plausibleMpp(own.y))) {
+    throw new SlideError(
+      'NO_PIXEL_SIZE',
+      `${source.description} says its pixels are ${own.x} x ${own.y} um, outside [${MPP_RANGE.min}, ${MPP_RANGE.max}]: ` +
+        'give the real pixel size (CLI: --mpp <um/px>), or --force-mpp to use this one',
+    );
+  }
+  if (own) return { x: own.x, y: own.y };
   throw new SlideError(
     'NO_PIXEL_SIZE',
     `${source.description} has no pixel size; give it explicitly (CLI: --mpp <um/px>, e.g. --mpp 0.25 for a 40x scan)`,
   );
-}
-
-/** Erode r, dilate 2r, erode r (the authors' QuPath import script), r in mask pixels. */
-function smooth(mask: BinaryMask, radiusPx: number): BinaryMask {
-  return radiusPx < 1 ? mask : erode(dilate(erode(mask, radiusPx), 2 * radiusPx), radiusPx);
 }
 
 class StageClock {
@@ -74,10 +75,15 @@ export async function segmentSlide(
   models: ModelSet,
   partialOptions: Partial<SegmentOptions>,
   callbacks: SegmentCallbacks = {},
+  limits: Limits = DEFAULT_LIMITS,
 ): Promise<SegmentationResult> {
   const options = validateOptions(partialOptions);
-  const mpp = resolveMpp(source, options.mpp);
+  const mpp = resolveMpp(source, options.mpp, options.forceMpp);
   const params = models.parameters;
+  // Everything the job will allocate or loop over is known from the geometry: refuse before any work.
+  const plan = planJob(source.levels, mpp, params, options);
+  checkPlan(plan, limits);
+  startOffloadThread();
   const signal = callbacks.signal;
   const check = () => {
     if (signal?.aborted) throw new CancelledError();
@@ -86,19 +92,21 @@ export async function segmentSlide(
   const level0 = source.levels[0]!;
 
   clock.enter('tissue');
-  const lowResLevel = chooseLowResLevel(source.levels, params.refinementSize);
+  const lowResLevel = plan.lowResLevel;
   const lowRes = await readLowRes(source, lowResLevel, signal);
   check();
-  const tissue = tissueMask(lowRes);
+  // The long CPU steps run off the main thread (offload.ts), so its event loop stays free.
+  const tissue = await offload.tissueMask(lowRes);
 
-  const grid = planPatchGrid(source.levels, mpp.x, params.patchMpp, params.patchSize);
-  const fractions = tissueFractions(grid, tissue, level0.width, level0.height);
-  const inRoi = options.roi ? cellsTouchingRoi(grid, options.roi) : null;
+  const grid = plan.grid;
+  const fractions = await offload.tissueFractions(grid, tissue, level0.width, level0.height);
+  const inRoi = options.roi ? await offload.cellsTouchingRoi(grid, options.roi) : null;
   const cells: number[] = [];
   fractions.forEach((f, i) => {
     if (f >= options.tissueThreshold && (!inRoi || inRoi[i])) cells.push(i);
   });
   check();
+  enforce(limits, 'maxPatches', cells.length, 'the slide has too many tissue patches');
 
   clock.enter('patches', cells.length);
   const heatmapValues = new Float32Array(grid.rows * grid.cols);
@@ -137,13 +145,10 @@ export async function segmentSlide(
   clock.enter('refinement', 1);
   const rawMask = await refine(models.refinement, lowRes, heatmap, params.refinementSize, params.tumourChannel);
   check();
-  const maskPixelUm = ((level0.width / rawMask.width) * mpp.x + (level0.height / rawMask.height) * mpp.y) / 2;
-  const mask = smooth(rawMask, Math.round(options.smoothingUm / maskPixelUm));
+  const mask = plan.smoothingRadiusPx < 1 ? rawMask : await offload.smooth(rawMask, plan.smoothingRadiusPx);
 
   clock.enter('polygons', 1);
-  let polygons = maskToPolygons(mask, level0.width, level0.height);
-  if (options.roi) polygons = clipToRoi(polygons, options.roi);
-  const geojson = polygonsToFeatureCollection(polygons, {
+  const vector = await offload.vectorize(mask, level0.width, level0.height, options.roi, {
     pipelineVersion: VERSION,
     modelSet: models.name,
     patchModel: { file: models.patch.info.file, sha256: models.patch.info.sha256 },
@@ -167,12 +172,16 @@ export async function segmentSlide(
   check();
 
   const umPerPx2 = mpp.x * mpp.y;
-  const tumourAreaMm2 = polygons.reduce((sum, p) => sum + polygonArea(p), 0) * umPerPx2 * 1e-6;
-  const tissueAreaMm2 = maskFraction(tissue) * level0.width * level0.height * umPerPx2 * 1e-6;
+  const tumourAreaMm2 = vector.areaPx * umPerPx2 * 1e-6;
+  const tissueAreaMm2 = (await offload.maskFraction(tissue)) * level0.width * level0.height * umPerPx2 * 1e-6;
   const totalSeconds = clock.elapsed();
   clock.report('done', 1, 1, 0);
+  let geojson: FeatureCollection | undefined;
   return {
-    geojson,
+    get geojson() {
+      return (geojson ??= JSON.parse(vector.text) as FeatureCollection);
+    },
+    geojsonText: vector.text,
     heatmap,
     mask,
     lowResImage: lowRes,
@@ -183,7 +192,7 @@ export async function segmentSlide(
       tumourAreaMm2,
       tissueAreaMm2,
       tumourShareOfTissue: tissueAreaMm2 > 0 ? tumourAreaMm2 / tissueAreaMm2 : 0,
-      polygonCount: polygons.length,
+      polygonCount: vector.polygonCount,
       stageSeconds: clock.seconds,
       totalSeconds,
     },

@@ -11,6 +11,8 @@ export type Stage = 'queued' | 'opening' | 'tissue' | 'patches' | 'refinement' |
 export interface SegmentOptions {
   /** Level-0 pixel size in um/px; overrides the slide's own. */
   mpp?: number;
+  /** Accept a pixel size (given or the slide's) outside MPP_RANGE; off by default. */
+  forceMpp?: boolean;
   /** Share of a patch's footprint that must be tissue for it to be inferred (reference: 0.5). */
   tissueThreshold: number;
   /** Patches per inference call. */
@@ -20,6 +22,9 @@ export interface SegmentOptions {
   /** Mask smoothing radius in um (erode r, dilate 2r, erode r); 0 = none, as the reference. */
   smoothingUm: number;
 }
+
+/** Pixel sizes a scan of tissue can have, um/px (200x to 0.2x): outside it, only with `forceMpp`. */
+export const MPP_RANGE = { min: 0.05, max: 50 } as const;
 
 export const DEFAULT_OPTIONS: SegmentOptions = { tissueThreshold: 0.5, batchSize: 16, smoothingUm: 0 };
 
@@ -76,7 +81,10 @@ export interface SegmentSummary {
 }
 
 export interface SegmentationResult {
+  /** The regions (parsed from `geojsonText` when first read). */
   geojson: FeatureCollection;
+  /** The same FeatureCollection as JSON text, as it is written and sent. */
+  geojsonText: string;
   summary: SegmentSummary;
   heatmap: Heatmap;
   /** The refinement network's tumour mask (refinement size, e.g. 1024 x 1024), stretched over the slide. */

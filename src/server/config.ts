@@ -5,7 +5,9 @@
  */
 import { isIP } from 'node:net';
 import type { Precision } from '../models/manifest';
+import { availableParallelism } from 'node:os';
 import type { ExecutionProvider } from '../models/model-set';
+import { DEFAULT_LIMITS, type Limits } from '../pipeline/limits';
 
 export interface TlsFiles {
   cert: Buffer;
@@ -35,6 +37,8 @@ export interface ServerConfig {
   regionTimeoutSeconds: number;
   /** Largest message the server accepts (a client's region of pixels is the big one). */
   maxMessageBytes: number;
+  /** What one job, request or slide may make the process do (src/pipeline/limits.ts). */
+  limits: Limits;
 }
 
 export const DEFAULT_CONFIG: Omit<ServerConfig, 'modelsDir' | 'token' | 'tls'> = {
@@ -51,6 +55,7 @@ export const DEFAULT_CONFIG: Omit<ServerConfig, 'modelsDir' | 'token' | 'tls'> =
   graceSeconds: 30,
   regionTimeoutSeconds: 120,
   maxMessageBytes: 16 * 1024 * 1024,
+  limits: DEFAULT_LIMITS,
 };
 
 /**
@@ -91,7 +96,8 @@ export function checkConfig(config: ServerConfig): void {
   intIn('--port', config.port, 0, 65535);
   intIn('--max-concurrent', config.maxConcurrent, 1, 256);
   intIn('--max-queue', config.maxQueue, 0, 10000);
-  intIn('--threads', config.threads, 0, 1024);
+  // More than 4 threads per CPU only oversubscribes the machine (and each thread costs a stack).
+  intIn('--threads', config.threads, 0, availableParallelism() * 4);
   if (!(config.graceSeconds >= 0 && config.graceSeconds <= 3600))
     throw new ConfigError('--grace-seconds must be in [0, 3600]');
   if (!(config.regionTimeoutSeconds > 0 && config.regionTimeoutSeconds <= 3600)) {

@@ -8,7 +8,8 @@ import type {
   SegmentEvent,
   SegmentResult,
 } from '../generated/h2gnet/v1/segmentation';
-import { encodeMaskPng } from '../output/png';
+import { offload } from '../pipeline/offload';
+import { DEFAULT_LIMITS, type Limits } from '../pipeline/limits';
 import { parseRoi } from '../pipeline/options';
 import type { PatchScoresEvent, ProgressEvent, SegmentationResult, SegmentOptions } from '../pipeline/types';
 
@@ -19,14 +20,17 @@ export interface ResultExtras {
   includeHeatmap: boolean;
 }
 
-export function toPipelineOptions(options: ProtoOptions | undefined): Partial<SegmentOptions> {
+export function toPipelineOptions(
+  options: ProtoOptions | undefined,
+  limits: Pick<Limits, 'maxRoiVertices'> = DEFAULT_LIMITS,
+): Partial<SegmentOptions> {
   const o = options;
   return {
     mpp: o?.mpp ? o.mpp : undefined,
     tissueThreshold: o?.tissueThreshold ? o.tissueThreshold : undefined,
     batchSize: o?.batchSize ? o.batchSize : undefined,
     smoothingUm: o?.smoothingUm ? o.smoothingUm : undefined,
-    roi: o?.roiGeojson ? parseRoi(o.roiGeojson) : undefined,
+    roi: o?.roiGeojson ? parseRoi(o.roiGeojson, limits.maxRoiVertices) : undefined,
   };
 }
 
@@ -61,10 +65,10 @@ export function fromPatchScores(e: PatchScoresEvent): SegmentEvent {
   return { event: { $case: 'patches', patches: { ...e } } };
 }
 
-export function toProtoResult(result: SegmentationResult, extras: ResultExtras): SegmentResult {
+export async function toProtoResult(result: SegmentationResult, extras: ResultExtras): Promise<SegmentResult> {
   const s = result.summary;
   return {
-    geojson: JSON.stringify(result.geojson),
+    geojson: result.geojsonText,
     summary: {
       patchesTotal: s.patchesTotal,
       patchesInferred: s.patchesInferred,
@@ -75,7 +79,7 @@ export function toProtoResult(result: SegmentationResult, extras: ResultExtras):
       totalSeconds: s.totalSeconds,
       polygonCount: s.polygonCount,
     },
-    maskPng: extras.includeMask ? encodeMaskPng(result.mask) : Buffer.alloc(0),
+    maskPng: extras.includeMask ? await offload.maskPng(result.mask) : Buffer.alloc(0),
     heatmap: extras.includeHeatmap
       ? {
           rows: result.heatmap.rows,

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import { ModelError } from '../models/errors';
-import { CancelledError, InvalidOptionError } from '../pipeline/errors';
+import { CancelledError, InvalidOptionError, LimitError } from '../pipeline/errors';
 import { SlideError, type SlideErrorCode } from '../slide/errors';
 import type { Logger } from '../log';
 
@@ -60,6 +60,7 @@ export function toGrpcStatus(err: unknown, log: Logger): GrpcStatus {
   }
   if (err instanceof RequestError) return { code: err.grpcCode, details: err.message };
   if (err instanceof InvalidOptionError) return { code: status.INVALID_ARGUMENT, details: err.message };
+  if (err instanceof LimitError) return { code: status.RESOURCE_EXHAUSTED, details: err.message };
   if (err instanceof ModelError) return { code: status.FAILED_PRECONDITION, details: err.message };
   if (err instanceof SlideError) {
     const code = SLIDE_CODES[err.code] ?? status.INTERNAL;

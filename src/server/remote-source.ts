@@ -11,15 +11,16 @@ import type { ImageDescription, RegionPixels, RegionRequest as WireRequest } fro
 import type { PixelSize } from '../slide/metadata';
 import { SlideError } from '../slide/errors';
 import type { LevelInfo, RegionRequest, RgbImage, SlideSource } from '../slide/source';
+import { DEFAULT_LIMITS, type Limits } from '../pipeline/limits';
 import { RequestError } from './errors';
 
 export const DEFAULT_MAX_TILE = 1024;
-const MAX_SIDE = 10_000_000; // far beyond any slide; catches garbage before we allocate by it
-const MAX_LEVELS = 64;
 
 export interface RemoteSourceOptions {
   /** Fails the job when one region stays unanswered this long. */
   timeoutMs: number;
+  /** Bounds on the declared image (maxImageSide, maxLevels); default the limits table's. */
+  limits?: Pick<Limits, 'maxImageSide' | 'maxLevels'>;
   maxTile?: number;
 }
 
@@ -34,24 +35,27 @@ interface Pending {
 const invalid = (message: string): RequestError => new RequestError(status.INVALID_ARGUMENT, message);
 
 /** Checks the client's description of its image; throws INVALID_ARGUMENT saying what is wrong. */
-export function levelsFromDescription(image: ImageDescription | undefined): LevelInfo[] {
+export function levelsFromDescription(
+  image: ImageDescription | undefined,
+  limits: Pick<Limits, 'maxImageSide' | 'maxLevels'> = DEFAULT_LIMITS,
+): LevelInfo[] {
   if (!image) throw invalid('start.image is missing');
   const { width, height } = image;
-  if (
-    !Number.isInteger(width) ||
-    !Number.isInteger(height) ||
-    width < 1 ||
-    height < 1 ||
-    width > MAX_SIDE ||
-    height > MAX_SIDE
-  ) {
+  const MAX_SIDE = limits.maxImageSide;
+  const MAX_LEVELS = limits.maxLevels;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw invalid(`image size ${width} x ${height} is not valid`);
+  }
+  if (width > MAX_SIDE || height > MAX_SIDE) {
+    throw invalid(
+      `image size ${width} x ${height} is beyond the limit maxImageSide = ${MAX_SIDE} px (--max-image-side)`,
+    );
   }
   if (!Number.isFinite(image.pixelSizeUm) || image.pixelSizeUm < 0) {
     throw invalid('image.pixel_size_um must be >= 0 (0 = unknown)');
   }
   const downsamples = image.downsamples.length > 0 ? image.downsamples : [1];
-  if (downsamples.length > MAX_LEVELS) throw invalid(`at most ${MAX_LEVELS} downsamples`);
+  if (downsamples.length > MAX_LEVELS) throw invalid(`at most ${MAX_LEVELS} downsamples (maxLevels, --max-levels)`);
   if (downsamples[0] !== 1) throw invalid('the first downsample must be 1 (the full-resolution image)');
   for (let i = 1; i < downsamples.length; i++) {
     const d = downsamples[i]!;
@@ -80,7 +84,7 @@ export class RemoteSource implements SlideSource {
     private readonly send: (request: WireRequest) => void,
     private readonly options: RemoteSourceOptions,
   ) {
-    this.levels = Object.freeze(levelsFromDescription(image));
+    this.levels = Object.freeze(levelsFromDescription(image, options.limits));
     this.description = image.name ? `client image '${image.name}'` : 'client image';
     this.pixelSize = image.pixelSizeUm > 0 ? { x: image.pixelSizeUm, y: image.pixelSizeUm, source: 'user' } : null;
     this.maxTile = options.maxTile ?? DEFAULT_MAX_TILE;

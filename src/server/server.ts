@@ -12,6 +12,7 @@ import type { SlideSource } from '../slide/source';
 import { authInterceptor } from './auth';
 import { type ServerConfig, bindAddress, checkConfig, effectiveThreads } from './config';
 import { Health } from './health';
+import { tolerantDecoding } from './malformed';
 import { JobQueue } from './jobs/queue';
 import { JobRunner, type SegmentFn } from './jobs/runner';
 import { ModelRegistry } from './models';
@@ -54,19 +55,19 @@ export class H2gServer {
       log,
     );
     const queue = new JobQueue({ maxConcurrent: config.maxConcurrent, maxQueue: config.maxQueue });
-    const runner = new JobRunner(queue, models, deps.segment ?? segmentSlide);
+    const runner = new JobRunner(queue, models, deps.segment ?? segmentSlide, config.limits);
     const grpc = new Server({
       interceptors: config.token ? [authInterceptor(config.token, log)] : [],
       'grpc.max_receive_message_length': config.maxMessageBytes,
     });
     grpc.addService(
-      SegmentationService,
+      tolerantDecoding(SegmentationService),
       segmentationService({
         config,
         runner,
         models,
         policy,
-        openSlide: deps.openSlide ?? ((p) => OpenSlide.open(p)),
+        openSlide: deps.openSlide ?? ((p) => OpenSlide.open(p, { limits: config.limits })),
         log,
       }),
     );

@@ -20,6 +20,7 @@ import type {
   ServerInfo,
 } from '../generated/h2gnet/v1/segmentation';
 import type { Logger } from '../log';
+import { SlideError } from '../slide/errors';
 import type { SlideSource } from '../slide/source';
 import { VERSION } from '../version';
 import type { ServerConfig } from './config';
@@ -27,6 +28,7 @@ import { RequestError, toGrpcStatus } from './errors';
 import type { JobRunner } from './jobs/runner';
 import type { ModelRegistry } from './models';
 import type { PathPolicy } from './paths';
+import { malformedReason } from './malformed';
 import { RemoteSource } from './remote-source';
 import { GuardedStream } from './stream';
 
@@ -35,15 +37,52 @@ export interface ServiceContext {
   runner: JobRunner;
   models: ModelRegistry;
   policy: PathPolicy;
-  openSlide: (realPath: string) => Promise<SlideSource>;
+  /** Opens a slide file; given the path of the job's pinned file (PathPolicy.pin). */
+  openSlide: (pinnedPath: string) => Promise<SlideSource>;
   log: Logger;
 }
 
-/** How long a half-close waits for a possible cancel before it counts as hanging up. */
-const END_GRACE_MS = 250;
+/**
+ * How long a half-close waits for a possible cancel before it counts as hanging up. 250 ms was
+ * enough while inference blocked the event loop (the timer fired late); with the loop free, a busy
+ * machine delivered the cancel after it, and a cancel was reported as INVALID_ARGUMENT.
+ */
+const END_GRACE_MS = 1000;
 
 let jobCounter = 0;
 const nextJobId = (): string => `${process.pid}-${++jobCounter}`;
+
+/**
+ * Opens the job's slide through its pinned file (checked on the opened descriptor, paths.ts), named
+ * as the client named it; closing the source lets go of the pin.
+ */
+async function openPinned(ctx: ServiceContext, slidePath: string): Promise<SlideSource> {
+  const pinned = await ctx.policy.pin(slidePath);
+  let source: SlideSource;
+  try {
+    source = await ctx.openSlide(pinned.path);
+  } catch (err) {
+    await pinned.release();
+    // Say the client's path, not the link's, in the error.
+    if (err instanceof SlideError) throw new SlideError(err.code, err.message.replaceAll(pinned.path, slidePath));
+    throw err;
+  }
+  return {
+    description: slidePath,
+    levels: source.levels,
+    pixelSize: source.pixelSize,
+    bounds: source.bounds,
+    readRegion: (request) => source.readRegion(request),
+    ...(source.readRegionsInto ? { readRegionsInto: source.readRegionsInto.bind(source) } : {}),
+    close: async () => {
+      try {
+        await source.close();
+      } finally {
+        await pinned.release();
+      }
+    },
+  };
+}
 
 /** Logs how a job ended: bad input at info (the client hears it), our failures at error (already logged). */
 function logOutcome(log: Logger, code: status, details: string): void {
@@ -61,13 +100,16 @@ async function handleSegment(
   call.on('cancelled', () => cancel.abort());
   try {
     const req = call.request;
+    const bad = malformedReason(req);
+    if (bad) throw new RequestError(status.INVALID_ARGUMENT, `the request cannot be decoded: ${bad}`);
     log.info(
       { slide: req.slidePath, modelSet: req.modelSet || '(default)', precision: req.precision, peer: call.getPeer() },
       'job received',
     );
-    const real = await ctx.policy.resolve(req.slidePath);
+    // Checked now to fail fast; checked again on the opened file when the job starts (openPinned).
+    await ctx.policy.resolve(req.slidePath);
     await ctx.runner.run({
-      open: () => ctx.openSlide(real),
+      open: () => openPinned(ctx, req.slidePath),
       modelSet: req.modelSet,
       precision: req.precision,
       options: req.options,
@@ -109,6 +151,13 @@ function handleSegmentPixels(
   call.on('error', (err) => log.debug({ err }, 'stream error'));
   call.on('data', (msg: PixelClientMessage) => {
     try {
+      const bad = malformedReason(msg);
+      if (bad) {
+        const err = new RequestError(status.INVALID_ARGUMENT, `a message cannot be decoded: ${bad}`);
+        if (source) protocolError(err);
+        else finish(err);
+        return;
+      }
       const m = msg.message;
       if (!source) {
         if (m?.$case !== 'start') throw new RequestError(status.INVALID_ARGUMENT, 'the first message must be `start`');
@@ -116,7 +165,7 @@ function handleSegmentPixels(
         source = new RemoteSource(
           image!,
           (regionRequest) => out.write({ message: { $case: 'regionRequest', regionRequest } }),
-          { timeoutMs: ctx.config.regionTimeoutSeconds * 1000 },
+          { timeoutMs: ctx.config.regionTimeoutSeconds * 1000, limits: ctx.config.limits },
         );
         const opened = source;
         log.info(

@@ -39,9 +39,17 @@ export interface NativeOpenResult {
   associatedImages: Record<string, { width: number; height: number }>;
 }
 
+/** What a slide's geometry may be (src/native/geometry_check.h); omitted fields keep the addon's defaults. */
+export interface NativeGeometryBounds {
+  maxTileSide?: number;
+  maxLevelSide?: number;
+  maxLevels?: number;
+  maxAssociatedPixels?: number;
+}
+
 export interface NativeAddon {
   /** `directTiles` (default true): serve whole-pixel regions from JPEG tiles decoded by libtiff (src/native/tiff_tiles.h). */
-  open(path: string, directTiles?: boolean): Promise<NativeOpenResult>;
+  open(path: string, directTiles?: boolean, bounds?: NativeGeometryBounds): Promise<NativeOpenResult>;
   version(): string;
 }
 

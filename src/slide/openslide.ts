@@ -12,6 +12,7 @@ import {
   objectivePowerFromProperties,
   pixelSizeFromProperties,
 } from './metadata';
+import { DEFAULT_LIMITS, type Limits } from '../pipeline/limits';
 import { type NativeOpenResult, type NativeSlide, nativeAddon } from './native';
 import type { LevelInfo, RegionInto, RegionRequest, RgbImage, SlideSource } from './source';
 
@@ -43,17 +44,25 @@ export class OpenSlide implements SlideSource {
   }
 
   /**
-   * Opens a slide; rejects with a SlideError (NOT_FOUND, UNSUPPORTED or CORRUPT). Regions at whole
+   * Opens a slide; rejects with a SlideError (NOT_FOUND, UNSUPPORTED or CORRUPT). Its geometry is
+   * checked first (src/native/geometry_check.h): every TIFF directory's image and tile sides, then
+   * the levels OpenSlide reports, against `limits` (maxTileSide, maxImageSide, maxLevels); a slide
+   * outside them is CORRUPT, refused before anything is allocated by its sizes. Regions at whole
    * pixel positions of a TIFF-based slide's JPEG-tiled level are assembled from tiles decoded with
    * libtiff rather than composited by OpenSlide (identical bytes, a sixth of the CPU); `directTiles:
    * false`, or H2G_TIFF_TILES=0 in the environment, sends every read through OpenSlide.
    */
-  static async open(path: string, options: { directTiles?: boolean } = {}): Promise<OpenSlide> {
+  static async open(
+    path: string,
+    options: { directTiles?: boolean; limits?: Pick<Limits, 'maxTileSide' | 'maxImageSide' | 'maxLevels'> } = {},
+  ): Promise<OpenSlide> {
     const stat = await fs.stat(path).catch(() => null);
     if (!stat) throw new SlideError('NOT_FOUND', `slide not found: ${path}`);
     if (!stat.isFile()) throw new SlideError('NOT_FOUND', `not a file: ${path}`);
+    const limits = options.limits ?? DEFAULT_LIMITS;
+    const bounds = { maxTileSide: limits.maxTileSide, maxLevelSide: limits.maxImageSide, maxLevels: limits.maxLevels };
     try {
-      return new OpenSlide(path, await nativeAddon().open(path, options.directTiles ?? true));
+      return new OpenSlide(path, await nativeAddon().open(path, options.directTiles ?? true, bounds));
     } catch (err) {
       throw fromNativeError(err);
     }

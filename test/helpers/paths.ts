@@ -39,5 +39,18 @@ export const VENV_PYTHON = path.join(ROOT, '.venv', 'bin', 'python');
 export const MODELS = {
   tiny: path.join(ROOT, '.cache', 'test-models', 'tiny'),
   oracle: path.join(ROOT, '.cache', 'test-models', 'oracle'),
+  /** The oracle with one fault each (make_test_models.py): NaN patch output, one row per batch, NaN refinement. */
+  nanPatch: path.join(ROOT, '.cache', 'test-models', 'nan-patch'),
+  batchRow: path.join(ROOT, '.cache', 'test-models', 'batch-row'),
+  nanRefinement: path.join(ROOT, '.cache', 'test-models', 'nan-refinement'),
 } as const;
+
+/** make_test_models.py's variant for each entry of MODELS. */
+export const MODEL_VARIANTS: Record<keyof typeof MODELS, string> = {
+  tiny: 'tiny',
+  oracle: 'oracle',
+  nanPatch: 'nan-patch',
+  batchRow: 'batch-row',
+  nanRefinement: 'nan-refinement',
+};
 export const H2G_BIN = path.join(ROOT, 'bin', 'h2g.js');

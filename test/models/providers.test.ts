@@ -2,7 +2,6 @@
  * A GPU provider that cannot start here fails at load with a message that names the provider and what
  * it needs; where it can start (a machine with such a GPU), it loads and infers as the CPU does.
  */
-import * as ort from 'onnxruntime-node';
 import { type ExecutionProvider, loadModelSet } from '../../src/models/model-set';
 import { MODELS } from '../helpers/paths';
 
@@ -14,11 +13,14 @@ const NEEDS: Record<string, RegExp> = {
 async function firstOutput(provider: ExecutionProvider): Promise<Float32Array> {
   const models = await loadModelSet(MODELS.tiny, { provider, threads: 1 });
   try {
-    const { session, binding } = models.patch;
+    const { engine, binding } = models.patch;
     const size = models.parameters.patchSize;
     const input = new Float32Array(size * size * 3).map((_, i) => (i % 251) / 251);
-    const out = await session.run({ [binding.input]: new ort.Tensor('float32', input, [1, size, size, 3]) });
-    return out[binding.output]!.data as Float32Array;
+    const { output } = await engine.run(
+      { [binding.input]: { data: input, dims: [1, size, size, 3] } },
+      { output: binding.output, dims: [1, 2] },
+    );
+    return output;
   } finally {
     await models.release();
   }

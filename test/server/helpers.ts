@@ -44,7 +44,7 @@ function makeOnce(target: string, make: (tmp: string) => void): string {
   return target;
 }
 
-export function testModels(variant: 'tiny' | 'oracle' = 'tiny'): string {
+export function testModels(variant: 'tiny' | 'oracle' | 'full' = 'tiny'): string {
   return makeOnce(path.join(CACHE, 'models', variant), (tmp) =>
     execFileSync(
       '/usr/bin/python3',

@@ -45,6 +45,9 @@ test.each([
   [['--token-file', path.join(dir, 'missing')], /cannot read the token file/],
   [['--tls-cert', tokenFile], /--tls-cert and --tls-key go together/],
   [['--allow-root', path.join(dir, 'nope')], /--allow-root .* is not an existing directory/],
+  [['--threads', '100000'], /--threads must be an integer in \[0, \d+\]/],
+  [['--max-patches', '0'], /--max-patches must be a whole number > 0/],
+  [['--max-job-memory-mib', 'lots'], /--max-job-memory-mib must be a number > 0/],
 ])('refused at start: %j', (args, message) => {
   const r = serveFails(args);
   expect(r.status).toBe(2);
@@ -100,4 +103,20 @@ test('TLS and a token: a TLS client with the token is served; plaintext and toke
   } finally {
     expect(await ts.stop()).toBe(0);
   }
+});
+
+test('a token file readable by others is served, with the documented chmod 600 warning in the log', async () => {
+  const loose = path.join(dir, 'loose-token');
+  writeFileSync(loose, `${TOKEN}\n`);
+  chmodSync(loose, 0o644);
+  const ts = await spawnServer(['--token-file', loose]);
+  try {
+    const warning = ts.logs.find((l) => l.level === 40 && /chmod 600/.test(l.msg));
+    expect(warning).toMatchObject({ file: loose, msg: 'the token file is readable by other users; chmod 600 it' });
+  } finally {
+    expect(await ts.stop()).toBe(0);
+  }
+  const tight = await spawnServer(['--token-file', tokenFile]);
+  expect(tight.logs.some((l) => /chmod 600/.test(l.msg))).toBe(false);
+  expect(await tight.stop()).toBe(0);
 });

@@ -11,6 +11,7 @@ import {
   CMU_SMALL,
   FITTED_MODELS,
   MODELS,
+  MODEL_VARIANTS,
   NO_MPP_TIFF,
   PHANTOM_SIDES,
   phantomSlide,
@@ -86,11 +87,11 @@ export function ensureTestSlides(): void {
 }
 
 export function ensureTestModels(): void {
-  for (const variant of ['tiny', 'oracle'] as const) {
-    makeOnce(MODELS[variant], (tmp) =>
+  for (const key of Object.keys(MODELS) as (keyof typeof MODELS)[]) {
+    makeOnce(MODELS[key], (tmp) =>
       execFileSync(
         SYSTEM_PYTHON,
-        [path.join(ROOT, 'scripts', 'make_test_models.py'), '--variant', variant, '--out', tmp],
+        [path.join(ROOT, 'scripts', 'make_test_models.py'), '--variant', MODEL_VARIANTS[key], '--out', tmp],
         {
           stdio: ['ignore', 'ignore', 'inherit'],
         },

@@ -8,6 +8,7 @@ import type { SegmentEvent, SegmentOptions as ProtoOptions } from '../../generat
 import type { Logger } from '../../log';
 import type { ModelSet } from '../../models/model-set';
 import { CancelledError } from '../../pipeline/errors';
+import { DEFAULT_LIMITS, type Limits } from '../../pipeline/limits';
 import { validateOptions } from '../../pipeline/options';
 import type { SegmentCallbacks, SegmentationResult, SegmentOptions } from '../../pipeline/types';
 import type { SlideSource } from '../../slide/source';
@@ -28,6 +29,7 @@ export type SegmentFn = (
   models: ModelSet,
   options: Partial<SegmentOptions>,
   callbacks?: SegmentCallbacks,
+  limits?: Limits,
 ) => Promise<SegmentationResult>;
 
 export interface JobRequest {
@@ -60,6 +62,7 @@ export class JobRunner {
     private readonly queue: JobQueue,
     private readonly models: ModelRegistry,
     private readonly segment: SegmentFn,
+    private readonly limits: Limits = DEFAULT_LIMITS,
   ) {}
 
   get stats(): { running: number; queued: number; active: number } {
@@ -94,7 +97,7 @@ export class JobRunner {
   }
 
   private async execute(req: JobRequest, signal: AbortSignal): Promise<void> {
-    const partial = toPipelineOptions(req.options);
+    const partial = toPipelineOptions(req.options, this.limits);
     validateOptions(partial); // fail fast on bad options, before loading models or queueing
     const extras = resultExtras(req.options);
     const models = await this.models.get(req.modelSet, req.precision);
@@ -109,15 +112,21 @@ export class JobRunner {
       source = await req.open(signal);
       signal.throwIfAborted();
       let lastStage = 'opening';
-      const result = await this.segment(source, models, partial, {
-        signal,
-        onProgress: (e) => {
-          lastStage = e.stage;
-          req.emit(fromPipelineProgress(e));
+      const result = await this.segment(
+        source,
+        models,
+        partial,
+        {
+          signal,
+          onProgress: (e) => {
+            lastStage = e.stage;
+            req.emit(fromPipelineProgress(e));
+          },
+          onPatches: extras.livePatches ? (e) => req.emit(fromPatchScores(e)) : undefined,
         },
-        onPatches: extras.livePatches ? (e) => req.emit(fromPatchScores(e)) : undefined,
-      });
-      const proto = toProtoResult(result, extras);
+        this.limits,
+      );
+      const proto = await toProtoResult(result, extras);
       if (lastStage !== 'done') {
         req.emit(
           progressEvent({
