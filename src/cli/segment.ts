@@ -7,9 +7,9 @@ import { Command, Option } from 'commander';
 import { createLogger, type Logger } from '../log';
 import { EXECUTION_PROVIDERS, type ExecutionProvider, loadModelSet } from '../models/model-set';
 import { resolveModelDirectory } from '../models/select';
-import { parseRoi } from '../pipeline/options';
+import { parseRoi, REFERENCE_NAMES } from '../pipeline/options';
 import { segmentSlide } from '../pipeline/segment';
-import type { SegmentationResult } from '../pipeline/types';
+import type { ReferenceName, SegmentationResult } from '../pipeline/types';
 import { writeNpyFloat32 } from '../output/npy';
 import { renderOverlay } from '../output/overlay';
 import { encodeMaskPng, encodeRgbPng } from '../output/png';
@@ -33,6 +33,7 @@ export interface SegmentRun {
   provider: ExecutionProvider;
   smoothingUm?: number;
   roi?: string;
+  reference?: ReferenceName;
   log?: Logger;
   /** Print the human summary to this stream (default stderr). */
   summaryStream?: NodeJS.WritableStream;
@@ -93,6 +94,7 @@ export async function runSegment(run: SegmentRun): Promise<SegmentationResult> {
           batchSize: run.batchSize,
           smoothingUm: run.smoothingUm,
           roi,
+          reference: run.reference,
         },
         { onProgress: progress.onProgress },
       );
@@ -145,6 +147,11 @@ export function segmentCommand(): Command {
       number('smoothing-um', 0, 10000),
     )
     .option('--roi <file.geojson>', 'only segment inside this Polygon/MultiPolygon (level-0 pixels)')
+    .addOption(
+      new Option('--reference <rules>', "rule set (README: FastPathology's rules)")
+        .choices([...REFERENCE_NAMES])
+        .default('fast'),
+    )
     .action(async (slide: string, opts: Omit<SegmentRun, 'slide'>) => {
       await runSegment({ ...opts, slide, summaryStream: opts.out === '-' ? process.stderr : process.stdout });
     });

@@ -2,7 +2,22 @@
 import type { MultiPolygon, Polygon } from 'geojson';
 import { z } from 'zod';
 import { InvalidOptionError } from './errors';
-import { DEFAULT_OPTIONS, type SegmentOptions } from './types';
+import { DEFAULT_OPTIONS, type ReferenceName, type SegmentOptions } from './types';
+
+/**
+ * The rule sets (`--reference`, gRPC `reference`); README "FastPathology's rules" says where they differ
+ * and why. 'fast' is the default.
+ */
+export const REFERENCES: Readonly<Record<ReferenceName, string>> = {
+  fast:
+    "FastPathology's (FAST 4.18) rules; where FAST's last pyramid level is under half the refinement size " +
+    '(libvips pyramids end in one tile) tissue and refinement image come from the coarsest level of at least the refinement size',
+  'fast-exact': "FAST 4.18's rules on every slide, also the one-tile last level of libvips pyramids",
+  h2g:
+    "this project's rules before 0.2: 10x scale from the pixel size, tissue share = mean of the mask over the patch, " +
+    'refinement image / 255 from the coarsest level of at least the refinement size',
+};
+export const REFERENCE_NAMES = Object.keys(REFERENCES) as [ReferenceName, ...ReferenceName[]];
 
 const Position = z.tuple([z.number().finite(), z.number().finite()]).rest(z.number().finite());
 const Ring = z.array(Position).min(4, 'a ring needs at least 4 positions (closed)');
@@ -13,6 +28,7 @@ const RoiSchema = z.discriminatedUnion('type', [
 
 const OptionsSchema = z
   .object({
+    reference: z.enum(REFERENCE_NAMES, { message: `must be one of ${REFERENCE_NAMES.join(', ')}` }),
     mpp: z.number().gt(0, 'must be > 0').max(100, 'must be at most 100 um/px').optional(),
     tissueThreshold: z.number().gt(0, 'must be > 0').max(1, 'must be at most 1'),
     batchSize: z.number().int('must be a whole number').min(1).max(512),

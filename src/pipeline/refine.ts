@@ -14,6 +14,7 @@ export interface RefinementInputs {
   heatmap: Float32Array;
 }
 
+/** This project's 'h2g' rule: both stretched bilinearly at pixel centres, the image divided by 255. */
 export function refinementInputs(lowRes: RgbImage, heatmap: Heatmap, size: number): RefinementInputs {
   const image = resizeBilinear(lowRes.data, lowRes.width, lowRes.height, 3, size, size);
   for (let i = 0; i < image.length; i++) image[i] = image[i]! / 255;
@@ -33,12 +34,10 @@ export function softmaxToMask(scores: Float32Array, size: number, tumourChannel:
 
 export async function refine(
   model: LoadedModel<RefinementModelBinding>,
-  lowRes: RgbImage,
-  heatmap: Heatmap,
+  inputs: RefinementInputs,
   size: number,
   tumourChannel: number,
 ): Promise<BinaryMask> {
-  const inputs = refinementInputs(lowRes, heatmap, size);
   const outputs = await model.session.run({
     [model.binding.image]: new ort.Tensor('float32', inputs.image, [1, size, size, 3]),
     [model.binding.heatmap]: new ort.Tensor('float32', inputs.heatmap, [1, size, size, 1]),

@@ -9,7 +9,6 @@ import type { SlideSource } from '../slide/source';
 import { VERSION } from '../version';
 import { CancelledError } from './errors';
 import { polygonsToFeatureCollection } from './geojson';
-import { chooseLowResLevel, planPatchGrid, tissueFractions } from './grid';
 import { dilate, erode } from './morphology';
 import { validateOptions } from './options';
 import { inferPatches } from './patch-inference';
@@ -17,6 +16,7 @@ import { cpuReaders } from './patch-reader';
 import { clipToRoi, maskToPolygons, polygonArea } from './polygons';
 import { refine } from './refine';
 import { readLowRes } from './lowres';
+import { planSlide } from './rules';
 import { cellsTouchingRoi } from './roi';
 import { maskFraction, tissueMask } from './tissue';
 import type { BinaryMask, SegmentCallbacks, SegmentationResult, SegmentOptions, Stage } from './types';
@@ -86,17 +86,17 @@ export async function segmentSlide(
   const level0 = source.levels[0]!;
 
   clock.enter('tissue');
-  const lowResLevel = chooseLowResLevel(source.levels, params.refinementSize);
+  const plan = planSlide(source, mpp.x, params, options.reference);
+  const { grid, lowResLevel } = plan;
   const lowRes = await readLowRes(source, lowResLevel, signal);
   check();
   const tissue = tissueMask(lowRes);
 
-  const grid = planPatchGrid(source.levels, mpp.x, params.patchMpp, params.patchSize);
-  const fractions = tissueFractions(grid, tissue, level0.width, level0.height);
+  const selected = plan.selectCells(tissue, options.tissueThreshold, level0.width, level0.height);
   const inRoi = options.roi ? cellsTouchingRoi(grid, options.roi) : null;
   const cells: number[] = [];
-  fractions.forEach((f, i) => {
-    if (f >= options.tissueThreshold && (!inRoi || inRoi[i])) cells.push(i);
+  selected.forEach((s, i) => {
+    if (s && (!inRoi || inRoi[i])) cells.push(i);
   });
   check();
 
@@ -135,7 +135,8 @@ export async function segmentSlide(
   };
 
   clock.enter('refinement', 1);
-  const rawMask = await refine(models.refinement, lowRes, heatmap, params.refinementSize, params.tumourChannel);
+  const inputs = plan.refinementInputs(lowRes, heatmap, params.refinementSize);
+  const rawMask = await refine(models.refinement, inputs, params.refinementSize, params.tumourChannel);
   check();
   const maskPixelUm = ((level0.width / rawMask.width) * mpp.x + (level0.height / rawMask.height) * mpp.y) / 2;
   const mask = smooth(rawMask, Math.round(options.smoothingUm / maskPixelUm));
@@ -150,6 +151,9 @@ export async function segmentSlide(
     refinementModel: { file: models.refinement.info.file, sha256: models.refinement.info.sha256 },
     parameters: {
       ...params,
+      reference: plan.reference,
+      lowResRule: plan.lowResRule,
+      magnification: plan.magnification ? `${plan.magnification.value} (${plan.magnification.source})` : 'none',
       tissueThreshold: options.tissueThreshold,
       smoothingUm: options.smoothingUm,
       roi: options.roi !== undefined,

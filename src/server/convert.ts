@@ -27,6 +27,8 @@ export function toPipelineOptions(options: ProtoOptions | undefined): Partial<Se
     batchSize: o?.batchSize ? o.batchSize : undefined,
     smoothingUm: o?.smoothingUm ? o.smoothingUm : undefined,
     roi: o?.roiGeojson ? parseRoi(o.roiGeojson) : undefined,
+    // validateOptions() refuses names outside REFERENCES with INVALID_ARGUMENT.
+    reference: o?.reference ? (o.reference as SegmentOptions['reference']) : undefined,
   };
 }
 

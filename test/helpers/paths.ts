@@ -20,5 +20,6 @@ export const SHAPES_TIFF = path.join(TEST_DATA, 'shapes40x.tif');
 export const MODELS = {
   tiny: path.join(ROOT, '.cache', 'test-models', 'tiny'),
   oracle: path.join(ROOT, '.cache', 'test-models', 'oracle'),
+  coupled: path.join(ROOT, '.cache', 'test-models', 'coupled'),
 } as const;
 export const H2G_BIN = path.join(ROOT, 'bin', 'h2g.js');

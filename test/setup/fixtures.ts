@@ -74,7 +74,7 @@ export function ensureTestSlides(): void {
 }
 
 export function ensureTestModels(): void {
-  for (const variant of ['tiny', 'oracle'] as const) {
+  for (const variant of ['tiny', 'oracle', 'coupled'] as const) {
     makeOnce(MODELS[variant], (tmp) =>
       execFileSync(
         SYSTEM_PYTHON,
