@@ -16,7 +16,10 @@
  * differ (`y + halfSize.x`); here both use the rule above (see README, "FastPathology's rules").
  */
 
+// Module-level bindings: a global lookup per pixel costs far more in some embedders (jest's vm).
 const f = Math.fround;
+const round = Math.round;
+const trunc = Math.trunc;
 
 export interface GaussianMask {
   nx: number;
@@ -54,7 +57,7 @@ export function downsamplingMask(dx: number, dy: number): GaussianMask | null {
 function toByteRte(v: number): number {
   if (v <= 0) return 0;
   if (v >= 255) return 255;
-  const r = Math.round(v);
+  const r = round(v);
   return r - v === 0.5 && r % 2 === 1 ? r - 1 : r;
 }
 
@@ -126,7 +129,7 @@ export function fastResizeBytes(
           tx,
           ty,
         );
-        out[(y * outWidth + x) * channels + c] = s >= 255 ? 255 : Math.trunc(s);
+        out[(y * outWidth + x) * channels + c] = s >= 255 ? 255 : trunc(s);
       }
     }
   }

@@ -27,12 +27,12 @@ export interface Magnification {
 }
 
 /**
- * The objective power when the slide has one (FAST reads openslide.objective-power), else the
- * magnification FAST's table gives the pixel size (FAST 4.18 itself throws "magnification unknown"
- * there; FastPathology users set it by hand), else null.
+ * The objective power when the slide has one (FAST reads openslide.objective-power) and the caller
+ * gave no pixel size of its own, else the magnification FAST's table gives the pixel size (FAST 4.18
+ * itself throws "magnification unknown" there; FastPathology users set it by hand), else null.
  */
-export function fastMagnification(source: SlideSource, mppX: number): Magnification | null {
-  if (source.objectivePower) return { value: source.objectivePower, source: 'objective-power' };
+export function fastMagnification(source: SlideSource, mppX: number, mppGiven = false): Magnification | null {
+  if (source.objectivePower && !mppGiven) return { value: source.objectivePower, source: 'objective-power' };
   for (const [lo, hi, mag] of MAGNIFICATION_BY_MPP) {
     if (mppX > lo && (mppX < hi || (mag === 40 && mppX <= hi))) return { value: mag, source: 'pixel-size' };
   }

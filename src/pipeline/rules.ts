@@ -48,13 +48,15 @@ function h2gPlan(source: SlideSource, mppX: number, params: ModelParameters, ref
   };
 }
 
+/** `mppGiven`: the caller's pixel size overrides the slide's, so its objective power is not trusted either. */
 export function planSlide(
   source: SlideSource,
   mppX: number,
   params: ModelParameters,
   reference: ReferenceName,
+  mppGiven = false,
 ): SlidePlan {
-  const magnification = reference === 'h2g' ? null : fastMagnification(source, mppX);
+  const magnification = reference === 'h2g' ? null : fastMagnification(source, mppX, mppGiven);
   // No magnification FAST could know (an unusual pixel size and no objective power): its rules
   // cannot place the grid, so this project's pixel-size rules do (recorded in the metadata).
   if (!magnification) return h2gPlan(source, mppX, params, reference);

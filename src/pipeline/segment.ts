@@ -86,7 +86,7 @@ export async function segmentSlide(
   const level0 = source.levels[0]!;
 
   clock.enter('tissue');
-  const plan = planSlide(source, mpp.x, params, options.reference);
+  const plan = planSlide(source, mpp.x, params, options.reference, options.mpp !== undefined);
   const { grid, lowResLevel } = plan;
   const lowRes = await readLowRes(source, lowResLevel, signal);
   check();
