@@ -3,17 +3,16 @@
  * FastPathology's results depend on it: the tissue mask shrunk to one pixel per patch (which patches
  * are inferred), resampled patches of slides without a 10x level, and the refinement inputs.
  *
- * What FAST does (probed with pyFAST 4.18.0 + Debian's pocl 3.1 on random images and sizes, and read
- * from its OpenCL kernels): when an axis shrinks by d > 1 it first blurs with GaussianSmoothing of
- * sigma (d - 1) / 2 on that axis (mask size min(19, ceil(2 sigma) * 2 + 1), weights exp(-(x^2/2sx^2 +
+ * What FAST does (probed with pyFAST 4.18.0 + Debian's pocl 3.1 on random images, impulses and sizes,
+ * and read from its OpenCL kernels): when an axis shrinks by d > 1 it first blurs with
+ * GaussianSmoothing of sigma (d - 1) / 2 on that axis (mask size min(19, ceil(2 sigma) * 2 + 1), weights exp(-(x^2/2sx^2 +
  * y^2/2sy^2)) normalised in float32, clamp-to-edge, accumulated x outer, y inner); an 8-bit image
  * stays 8-bit after the blur (rounded half to even). Then it samples bilinearly at normalised pixel
  * centres, u = ((x + 0.5) / outW) * inW - 0.5 in float32, with pocl's weights; an 8-bit result is
  * truncated, not rounded. Written by hand because no library reproduces pocl's float32 arithmetic.
  *
- * Not reproduced: with an image that shrinks on one axis and grows on the other FAST's 8-bit blur
- * differs from this rule, and its float kernel indexes the mask wrongly when the two mask sizes
- * differ (`y + halfSize.x`); here both use the rule above (see README, "FastPathology's rules").
+ * Two of FAST's quirks are reproduced because they change results: an axis that does not shrink while
+ * the other does is blurred with three equal taps, and the float kernel's misread mask rows (below).
  */
 
 // Module-level bindings: a global lookup per pixel costs far more in some embedders (jest's vm).
@@ -28,23 +27,29 @@ export interface GaussianMask {
   weights: Float32Array;
 }
 
-/** FAST's blur before shrinking by (dx, dy); null when neither axis shrinks. */
+/**
+ * FAST's blur before shrinking by (dx, dy); null when neither axis shrinks. An axis that does not
+ * shrink while the other does gets three equal taps (probed: an impulse spreads over three rows when
+ * only the width shrinks).
+ */
 export function downsamplingMask(dx: number, dy: number): GaussianMask | null {
   if (!(dx > 1 || dy > 1)) return null;
-  const sx = (dx - 1) / 2;
-  const sy = (dy - 1) / 2;
-  const size = (s: number) => (s > 0 ? Math.min(19, Math.ceil(2 * s) * 2 + 1) : 1);
-  const nx = size(sx);
-  const ny = size(sy);
+  const axis = (d: number) => {
+    const s = (d - 1) / 2;
+    const n = d > 1 ? Math.min(19, Math.ceil(2 * s) * 2 + 1) : 3;
+    return { n, term: (i: number) => (d > 1 && i !== 0 ? (i * i) / (2 * s * s) : 0) };
+  };
+  const ax = axis(dx);
+  const ay = axis(dy);
+  const nx = ax.n;
+  const ny = ay.n;
   const hx = (nx - 1) / 2;
   const hy = (ny - 1) / 2;
   const weights = new Float32Array(nx * ny);
   let sum = 0;
   for (let x = -hx; x <= hx; x++) {
     for (let y = -hy; y <= hy; y++) {
-      const ex = x === 0 ? 0 : (x * x) / (2 * sx * sx);
-      const ey = y === 0 ? 0 : (y * y) / (2 * sy * sy);
-      const w = f(Math.exp(-(ex + ey)));
+      const w = f(Math.exp(-(ax.term(x) + ay.term(y))));
       weights[(y + hy) * nx + x + hx] = w;
       sum = f(sum + w);
     }
@@ -173,7 +178,11 @@ export function fastResizeFloats(
   outHeight: number,
 ): Float32Array {
   const mask = downsamplingMask(width / outWidth, height / outHeight);
-  const image = mask ? blurSeparable(src, width, height, channels, mask) : src;
+  const image = !mask
+    ? src
+    : mask.nx === mask.ny
+      ? blurSeparable(src, width, height, channels, mask)
+      : blurFloatRowsMisread(src, width, height, channels, mask, taps(outWidth, width), taps(outHeight, height));
   const xs = taps(outWidth, width);
   const ys = taps(outHeight, height);
   const out = new Float32Array(outWidth * outHeight * channels);
@@ -193,6 +202,45 @@ export function fastResizeFloats(
           tx,
           ty,
         );
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * FAST's float blur kernel reads mask row y + halfSizeX instead of y + halfSizeY; with a mask of
+ * unequal sizes it reads rows that do not exist, which came back as 0 on pocl (probed with impulses:
+ * the blurred image then loses rows of weight). Reproduced at the pixels the sampler reads.
+ */
+function blurFloatRowsMisread(
+  src: Float32Array,
+  w: number,
+  h: number,
+  ch: number,
+  mask: GaussianMask,
+  xs: readonly Tap[],
+  ys: readonly Tap[],
+): Float32Array {
+  const out = new Float32Array(src.length);
+  const hx = (mask.nx - 1) / 2;
+  const hy = (mask.ny - 1) / 2;
+  const cols = [...new Set(xs.flatMap((t) => [t.i0, t.i1]))];
+  const rows = [...new Set(ys.flatMap((t) => [t.i0, t.i1]))];
+  for (const y of rows) {
+    for (const x of cols) {
+      for (let c = 0; c < ch; c++) {
+        let sum = 0;
+        for (let dx = -hx; dx <= hx; dx++) {
+          const xx = x + dx < 0 ? 0 : x + dx > w - 1 ? w - 1 : x + dx;
+          for (let dy = -hy; dy <= hy; dy++) {
+            const row = dy + hx;
+            if (row < 0 || row >= mask.ny) continue;
+            const yy = y + dy < 0 ? 0 : y + dy > h - 1 ? h - 1 : y + dy;
+            sum = f(sum + f(mask.weights[row * mask.nx + dx + hx]! * src[(yy * w + xx) * ch + c]!));
+          }
+        }
+        out[(y * w + x) * ch + c] = sum;
       }
     }
   }

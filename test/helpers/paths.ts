@@ -17,11 +17,11 @@ export const NO_MPP_TIFF = path.join(TEST_DATA, 'no-mpp.tif');
 export const SHAPES_TIFF = path.join(TEST_DATA, 'shapes40x.tif');
 
 /**
- * Slides of the comparisons with FAST itself (test/pipeline/fast.test.ts), lossless (deflate) so that
- * FAST's own TIFF reader and OpenSlide decode the same pixels (their JPEG decoders differ, see README):
+ * Slides of the comparisons with FAST itself (test/pipeline/fast.test.ts), deflate or JPEG without chroma
+ * subsampling so that FAST's own TIFF reader and OpenSlide decode the same pixels (see fixtures.ts):
  * a scanner-like 40x pyramid of two levels (downsamples 1 and 4, the last 1,536 x 1,024 px); a libvips
- * 40x pyramid of CMU-1-Small-Region's pixels down to one tile (138 x 185 px); the same pixels with a
- * placeholder resolution (no pixel size, no objective power).
+ * 40x pyramid of 2,048 x 2,560 px of CMU-1-Small-Region down to one tile (128 x 160 px); the same
+ * pixels with a placeholder resolution (no pixel size, no objective power).
  */
 export const FAST_SCANNER_TIFF = path.join(TEST_DATA, 'fast-scanner40x.tif');
 export const FAST_ONETILE_TIFF = path.join(TEST_DATA, 'fast-onetile40x.tif');

@@ -35,7 +35,7 @@ const CASES: Case[] = [
     fastArgs: ['--magnification', '40'],
   },
   {
-    name: 'libvips pyramid down to one 138 x 185 px tile (fast-exact)',
+    name: 'libvips pyramid down to one 128 x 160 px tile (fast-exact)',
     slide: FAST_ONETILE_TIFF,
     reference: 'fast-exact',
   },

@@ -29,6 +29,12 @@ function vips(args: string[]): void {
 const TILED = ['--tile', '--tile-width', '256', '--tile-height', '256'];
 const TILED_PYRAMID = [...TILED, '--pyramid'];
 const DEFLATE = ['--compression', 'deflate'];
+/**
+ * JPEG without chroma subsampling: FAST's own TIFF reader (plain libjpeg) and OpenSlide then decode the
+ * same pixels (with 4:2:0 they upsample chroma differently). Not deflate for the one-tile pyramids:
+ * OpenSlide 3.4.1 misreads a deflate tile larger than its level (libtiff adapts the raster width).
+ */
+const JPEG_444 = ['--compression', 'jpeg', '--Q', '95']; // libvips 8.14: Q >= 90 writes RGB, unsubsampled
 /** 4000 px/cm = 0.25 um/px, FAST's 40x. */
 const AT_40X = ['--xres', '4000', '--yres', '4000', '--resunit', 'cm'];
 const JPEG = ['--compression', 'jpeg', '--Q', '85'];
@@ -73,6 +79,17 @@ function rgbCmu(): string {
 }
 
 /**
+ * Its top-left 2,048 x 2,560 px: every libvips level is then exactly half the one above. Odd sizes
+ * give downsamples such as 4.004, at which OpenSlide cannot address a level's own pixels (it
+ * interpolates), while FAST's TIFF reader reads them as they are (README: FastPathology's rules).
+ */
+function evenCmu(): string {
+  const even = path.join(TEST_DATA, 'cmu-rgb-2048x2560.v');
+  makeOnce(even, (tmp) => vips(['crop', rgbCmu(), tmp, '0', '0', '2048', '2560']));
+  return even;
+}
+
+/**
  * Two tiled levels at downsamples 1 and 4 (as many scanners write), joined with libtiff's tiffcp; the
  * second marked as a reduced-resolution image, as OpenSlide's generic-tiff reader wants.
  */
@@ -101,7 +118,19 @@ export function ensureTestSlides(): void {
   makeOnce(NO_MPP_TIFF, (tmp) => jpegPyramid(replicated, tmp, '0.01', 'inch'));
   makeOnce(SHAPES_TIFF, makeShapesSlide);
   const pyramid = (xres: string, unit: string) => (tmp: string) =>
-    vips(['tiffsave', rgbCmu(), tmp, ...TILED_PYRAMID, ...DEFLATE, '--xres', xres, '--yres', xres, '--resunit', unit]);
+    vips([
+      'tiffsave',
+      evenCmu(),
+      tmp,
+      ...TILED_PYRAMID,
+      ...JPEG_444,
+      '--xres',
+      xres,
+      '--yres',
+      xres,
+      '--resunit',
+      unit,
+    ]);
   makeOnce(FAST_ONETILE_TIFF, pyramid('4000', 'cm'));
   makeOnce(FAST_NO_MPP_TIFF, pyramid('0.01', 'inch'));
   makeOnce(FAST_SCANNER_TIFF, makeScannerSlide);
