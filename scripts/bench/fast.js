@@ -70,6 +70,8 @@ function makeSlide(size) {
   const levels = ['l0', 'l1', 'l2'];
   for (const l of levels) run('vips', ['tiffsave', p(`${l}.v`), p(`${l}.tif`), ...tile, ...res]);
   run('tiffcp', [
+    '-m',
+    '0',
     '-8',
     '-t',
     '-w',
