@@ -135,7 +135,7 @@ export function segmentCommand(): Command {
     .option('--mpp <um/px>', "level-0 pixel size; overrides or supplies the slide's", number('mpp', 0.01, 100))
     .option(
       '--tissue-threshold <share>',
-      "tissue share of a patch needed to infer it (0.5; under --reference fast, FAST's 0/1 rule makes any value in (0, 1] alike)",
+      'tissue share of a patch needed to infer it (0.5)',
       number('tissue-threshold', 0.001, 1),
     )
     .option('--batch-size <n>', 'patches per inference call', number('batch-size', 1, 512, true))

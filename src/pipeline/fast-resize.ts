@@ -141,7 +141,10 @@ export function fastResizeBytes(
   return out;
 }
 
-/** GaussianSmoothing's float32 sum at one pixel, in its kernel's loop order (x outer, y inner). */
+/**
+ * GaussianSmoothing's float32 sum at one pixel, in its kernel's loop order (x outer, y inner). Its
+ * float kernel (`floatKernel`) reads mask row y + halfSizeX: rows that do not exist count as 0.
+ */
 function blurAt(
   src: ArrayLike<number>,
   width: number,
@@ -151,18 +154,66 @@ function blurAt(
   x: number,
   y: number,
   c: number,
+  floatKernel = false,
 ): number {
   const hx = (mask.nx - 1) / 2;
   const hy = (mask.ny - 1) / 2;
+  const rowShift = floatKernel ? hx : hy;
   let sum = 0;
   for (let dx = -hx; dx <= hx; dx++) {
     const xx = x + dx < 0 ? 0 : x + dx > width - 1 ? width - 1 : x + dx;
     for (let dy = -hy; dy <= hy; dy++) {
+      const row = dy + rowShift;
+      if (row < 0 || row >= mask.ny) continue;
       const yy = y + dy < 0 ? 0 : y + dy > height - 1 ? height - 1 : y + dy;
-      sum = f(sum + f(mask.weights[(dy + hy) * mask.nx + dx + hx]! * src[(yy * width + xx) * channels + c]!));
+      sum = f(sum + f(mask.weights[row * mask.nx + dx + hx]! * src[(yy * width + xx) * channels + c]!));
     }
   }
   return sum;
+}
+
+/**
+ * A one-channel float image resized as FAST does, in FAST's own float32 arithmetic at each pixel the
+ * sampler reads (exact, where fastResizeFloats' separable blur is within ~1e-7): for decisions at a
+ * threshold, such as which patches the tissue mask selects.
+ */
+export function fastResizeFloatExact(
+  src: Float32Array,
+  width: number,
+  height: number,
+  outWidth: number,
+  outHeight: number,
+): Float32Array {
+  const mask = downsamplingMask(width / outWidth, height / outHeight);
+  const cache = new Map<number, number>();
+  const value = (x: number, y: number): number => {
+    if (!mask) return src[y * width + x]!;
+    const i = y * width + x;
+    let v = cache.get(i);
+    if (v === undefined) {
+      v = blurAt(src, width, height, 1, mask, x, y, 0, true);
+      cache.set(i, v);
+    }
+    return v;
+  };
+  const xs = taps(outWidth, width);
+  const ys = taps(outHeight, height);
+  const out = new Float32Array(outWidth * outHeight);
+  for (let y = 0; y < outHeight; y++) {
+    const ty = ys[y]!;
+    for (let x = 0; x < outWidth; x++) {
+      const tx = xs[x]!;
+      out[y * outWidth + x] = lerp2(
+        value(tx.i0, ty.i0),
+        value(tx.i1, ty.i0),
+        value(tx.i0, ty.i1),
+        value(tx.i1, ty.i1),
+        tx,
+        ty,
+      );
+    }
+  }
+  return out;
 }
 
 /**
@@ -208,11 +259,7 @@ export function fastResizeFloats(
   return out;
 }
 
-/**
- * FAST's float blur kernel reads mask row y + halfSizeX instead of y + halfSizeY; with a mask of
- * unequal sizes it reads rows that do not exist, which came back as 0 on pocl (probed with impulses:
- * the blurred image then loses rows of weight). Reproduced at the pixels the sampler reads.
- */
+/** FAST's float blur (misread rows and all) at the pixels the sampler reads; used for unequal mask sizes. */
 function blurFloatRowsMisread(
   src: Float32Array,
   w: number,
@@ -223,25 +270,11 @@ function blurFloatRowsMisread(
   ys: readonly Tap[],
 ): Float32Array {
   const out = new Float32Array(src.length);
-  const hx = (mask.nx - 1) / 2;
-  const hy = (mask.ny - 1) / 2;
   const cols = [...new Set(xs.flatMap((t) => [t.i0, t.i1]))];
   const rows = [...new Set(ys.flatMap((t) => [t.i0, t.i1]))];
   for (const y of rows) {
     for (const x of cols) {
-      for (let c = 0; c < ch; c++) {
-        let sum = 0;
-        for (let dx = -hx; dx <= hx; dx++) {
-          const xx = x + dx < 0 ? 0 : x + dx > w - 1 ? w - 1 : x + dx;
-          for (let dy = -hy; dy <= hy; dy++) {
-            const row = dy + hx;
-            if (row < 0 || row >= mask.ny) continue;
-            const yy = y + dy < 0 ? 0 : y + dy > h - 1 ? h - 1 : y + dy;
-            sum = f(sum + f(mask.weights[row * mask.nx + dx + hx]! * src[(yy * w + xx) * ch + c]!));
-          }
-        }
-        out[(y * w + x) * ch + c] = sum;
-      }
+      for (let c = 0; c < ch; c++) out[(y * w + x) * ch + c] = blurAt(src, w, h, ch, mask, x, y, c, true);
     }
   }
   return out;

@@ -5,7 +5,7 @@
  */
 import { SlideError } from '../slide/errors';
 import type { LevelInfo, RgbImage, SlideSource } from '../slide/source';
-import { fastResizeBytes, fastResizeFloats } from './fast-resize';
+import { fastResizeFloatExact, fastResizeFloats } from './fast-resize';
 import type { PatchGrid } from './grid';
 import type { RefinementInputs } from './refine';
 import type { BinaryMask, Heatmap } from './types';
@@ -102,16 +102,17 @@ export function planFastGrid(
 }
 
 /**
- * FAST 4.18's patch selection: the 0/1 tissue mask shrunk to one pixel per patch by its ImageResizer
- * (blur, then bilinear, 8-bit and truncated), and a patch inferred when that value >= the threshold.
- * So a patch is inferred when the mask is tissue around its sample point, however much tissue the
- * rest of it holds.
+ * FAST 4.18's patch selection: the tissue mask as 0/1 floats shrunk to one pixel per patch by its
+ * ImageResizer (blur of at most 19 x 19 mask pixels, then bilinear; float, so not rounded), and a patch
+ * inferred when that value >= the threshold. So a patch is inferred when the mask is mostly tissue
+ * around its sample point, however much tissue the rest of it holds. (FAST's own ImageResizer on the
+ * 8-bit mask rounds and truncates, and selected 2 patches fewer on a probe slide than its patch
+ * generator: the generator resizes floats.)
  */
 export function fastTissueSelection(grid: PatchGrid, tissue: BinaryMask, threshold: number): Uint8Array {
-  const ones = new Uint8Array(tissue.data.length);
-  for (let i = 0; i < ones.length; i++) ones[i] = tissue.data[i]! !== 0 ? 1 : 0;
-  const values = fastResizeBytes(ones, tissue.width, tissue.height, 1, grid.cols, grid.rows);
-  return values.map((v) => (v >= threshold ? 1 : 0));
+  const ones = Float32Array.from(tissue.data, (v) => (v !== 0 ? 1 : 0));
+  const values = fastResizeFloatExact(ones, tissue.width, tissue.height, grid.cols, grid.rows);
+  return Uint8Array.from(values, (v) => (v >= threshold ? 1 : 0));
 }
 
 /**
