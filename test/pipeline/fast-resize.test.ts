@@ -1,16 +1,18 @@
 /**
  * fast-resize.ts against FAST 4.18's own ImageResizer (pyFAST on pocl, test/reference/fast_resize_probe.py)
- * on seeded random images: 8-bit results must be identical (they decide which patches are inferred),
- * float results within 1e-6 (refinement inputs).
+ * on seeded random images: 8-bit results identical, float results within 1e-6 (refinement inputs); and
+ * the patch selection against FAST's PatchGenerator fed random tissue masks (fast_selection_probe.py).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { downsamplingMask, fastResizeBytes, fastResizeFloats } from '../../src/pipeline/fast-resize';
+import { fastTissueSelection, planFastGrid } from '../../src/pipeline/fast-rules';
+import { OpenSlide } from '../../src/slide/openslide';
 import { FAST_PYTHON } from '../helpers/fast-oracle';
 import { readNpy } from '../helpers/npy';
-import { ROOT } from '../helpers/paths';
+import { CMU_SMALL, ROOT } from '../helpers/paths';
 
 jest.setTimeout(10 * 60 * 1000);
 
@@ -62,4 +64,31 @@ test('float images: within 1e-6 of FAST wherever its blur mask is square', () =>
     compared++;
   }
   expect(compared).toBeGreaterThanOrEqual(8);
+});
+
+test("patch selection: the same patches as FAST's PatchGenerator for random tissue masks and thresholds", async () => {
+  const out = mkdtempSync(path.join(os.tmpdir(), 'h2g-fast-select-'));
+  try {
+    execFileSync(FAST_PYTHON, [path.join(ROOT, 'test', 'reference', 'fast_selection_probe.py'), CMU_SMALL, out], {
+      stdio: 'ignore',
+    });
+    const slide = await OpenSlide.open(CMU_SMALL);
+    const grid = planFastGrid(slide.levels, 1, 20, 10, 256);
+    await slide.close();
+    let selected = 0;
+    for (let i = 0; i < 3; i++) {
+      const m = readNpy(path.join(out, `mask${i}.npy`));
+      const mask = { width: m.shape[1]!, height: m.shape[0]!, data: Uint8Array.from(m.data, (v) => v * 255) };
+      for (const t of ['0.3', '0.5', '0.7']) {
+        const want = readNpy(path.join(out, `selected${i}_${t}.npy`));
+        expect(want.shape).toEqual([grid.rows, grid.cols]);
+        const got = fastTissueSelection(grid, mask, Number(t));
+        expect({ i, t, got: Array.from(got) }).toEqual({ i, t, got: Array.from(want.data) });
+        selected += got.reduce((a, b) => a + b, 0);
+      }
+    }
+    expect(selected).toBeGreaterThan(0);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 });
