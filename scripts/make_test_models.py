@@ -38,6 +38,12 @@ Variants
           Dense(2), its bias set so that a uniform mid-grey patch gives p = 0.5.
           Refinement: 4x4 average pool, 3-level U-Net at 256x256 (one 3x3 conv per level, 4, 8, 16
           filters), nearest x4 upsample, 1x1 conv to 2, softmax.
+  coupled The tiny patch network (same weights as `tiny` for a seed) and a hand-set refinement whose
+          output depends on BOTH inputs, per pixel, with h the heatmap and R, G, B in 0..1:
+            logit1 - logit0 = 20 * (h - 0.25) + 10 * (0.8 - mean(R, G, B))
+          so tissue (darker than 0.8) under inferred patches (h ~ 0.5) is tumour, tissue under skipped
+          patches (h = 0) is not, and a heatmap that reaches refinement transposed, shifted or scaled
+          moves the mask. For the tests that compare with FAST itself (test/pipeline/fast.test.ts).
   oracle  Tiny hand-set networks whose outputs follow a known colour rule, for geometry tests. Test
           slides paint "tumour" in a saturated blue (about RGB 40,40,200) on pink/white tissue.
           With R, G, B in 0..1 and K = 20, T = 0.25 (ORACLE_K, ORACLE_T below):
@@ -262,9 +268,31 @@ def refine_nan(_rng):
     return g, g.build("refinement_nan", REF_INPUTS, REF_OUTPUTS, "broken: the oracle, NaN where it is > 0.5")
 
 
+
+# coupled: logit1 - logit0 = COUPLED_KH * (h - COUPLED_H) + COUPLED_KI * (COUPLED_I - mean(R, G, B))
+COUPLED_KH, COUPLED_H, COUPLED_KI, COUPLED_I = 20.0, 0.25, 10.0, 0.8
+
+
+def refine_coupled(_rng):
+    g = GraphBuilder()
+    w4 = np.zeros((4, 2), np.float32)
+    w4[:3, 1] = -COUPLED_KI / 3
+    w4[3, 1] = COUPLED_KH
+    b = np.array([0.0, COUPLED_KI * COUPLED_I - COUPLED_KH * COUPLED_H], np.float32)
+    x = g.op("Concat", [REF_IMG, REF_HEAT], axis=3)  # [1,1024,1024,4]
+    x = g.op("MatMul", [x, g.const(w4, "W", learnable=True)])
+    x = g.op("Add", [x, g.const(b, "B", learnable=True)])
+    g.keras_total = g.keras_trainable = g.n_params
+    g.op("Softmax", [x], axis=-1, out=REF_OUT)
+    return g, g.build("refinement_coupled", REF_INPUTS, REF_OUTPUTS,
+                      "coupled: p1 = sigmoid(20*(h-0.25) + 10*(0.8-mean(R,G,B))) per pixel")
+
+
+
 VARIANTS = {"full": (patch_full, refine_full), "tiny": (patch_tiny, refine_tiny),
-            "oracle": (patch_oracle, refine_oracle), "nan-patch": (patch_nan, refine_oracle),
-            "batch-row": (patch_batch_row, refine_oracle), "nan-refinement": (patch_oracle, refine_nan)}
+            "oracle": (patch_oracle, refine_oracle), "coupled": (patch_tiny, refine_coupled),
+            "nan-patch": (patch_nan, refine_oracle), "batch-row": (patch_batch_row, refine_oracle),
+            "nan-refinement": (patch_oracle, refine_nan)}
 
 
 def main(argv=None):

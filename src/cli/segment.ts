@@ -11,9 +11,9 @@ import { type Precision, PRECISIONS } from '../models/manifest';
 import { EXECUTION_PROVIDERS, type ExecutionProvider, loadModelSet } from '../models/model-set';
 import { withPrecision } from '../models/precision';
 import { resolveModelDirectory } from '../models/select';
-import { parseRoi } from '../pipeline/options';
+import { parseRoi, REFERENCE_NAMES } from '../pipeline/options';
 import { segmentSlide } from '../pipeline/segment';
-import type { SegmentationResult } from '../pipeline/types';
+import type { ReferenceName, SegmentationResult } from '../pipeline/types';
 import { writeNpy } from '../output/npy';
 import { renderOverlay } from '../output/overlay';
 import { encodeMaskPng, encodeRgbPng } from '../output/png';
@@ -44,6 +44,7 @@ export interface SegmentRun {
   roi?: string;
   /** Resource limits; default DEFAULT_LIMITS. */
   limits?: Limits;
+  reference?: ReferenceName;
   log?: Logger;
   /** Print the human summary to this stream (default stderr). */
   summaryStream?: NodeJS.WritableStream;
@@ -144,6 +145,7 @@ export async function runSegment(run: SegmentRun): Promise<SegmentationResult> {
           batchSize: run.batchSize,
           smoothingUm: run.smoothingUm,
           roi,
+          reference: run.reference,
         },
         { onProgress: progress.onProgress },
         limits,
@@ -196,7 +198,7 @@ export function segmentCommand(): Command {
     .option('--force-mpp', "accept a pixel size (given or the slide's) outside 0.05 to 50 um/px")
     .option(
       '--tissue-threshold <share>',
-      'tissue share of a patch needed to infer it (reference 0.5)',
+      'tissue share of a patch needed to infer it (0.5)',
       number('tissue-threshold', 0.001, 1),
     )
     .option('--batch-size <n>', 'patches per inference call', number('batch-size', 1, 512, true))
@@ -207,7 +209,12 @@ export function segmentCommand(): Command {
       'smooth the mask: erode r, dilate 2r, erode r (0 = none, as the reference)',
       number('smoothing-um', 0, 10000),
     )
-    .option('--roi <file.geojson>', 'only segment inside this Polygon/MultiPolygon (level-0 pixels)');
+    .option('--roi <file.geojson>', 'only segment inside this Polygon/MultiPolygon (level-0 pixels)')
+    .addOption(
+      new Option('--reference <rules>', "rule set (README: FastPathology's rules)")
+        .choices([...REFERENCE_NAMES])
+        .default('fast'),
+    );
   return addLimitOptions(command).action(async (slide: string, opts: Omit<SegmentRun, 'slide' | 'limits'>) => {
     checkThreads('--threads', opts.threads);
     const limits = limitsFromFlags(opts as unknown as Record<string, unknown>);

@@ -19,6 +19,11 @@ export interface PatchGrid {
   readDownsample: number;
   /** True when readLevel is not at the patch magnification and patches must be resampled. */
   resample: boolean;
+  /**
+   * FastPathology's resampling (fast-rules.ts): patch i reads readSize read-level pixels from
+   * int(i * patchSize * rf) on, and FAST's resizer shrinks them. Absent: bilinear at pixel centres.
+   */
+  fastResample?: { rf: number; readSize: number };
 }
 
 /** A level counts as the patch magnification when its downsample is within 1% (libvips writes 4.0007). */
@@ -57,6 +62,11 @@ export function planPatchGrid(
 
 /** Level-0 rectangle of a patch (it may extend past the slide's right and bottom edges). */
 export function patchRectLevel0(grid: PatchGrid, row: number, col: number): { x: number; y: number; size: number } {
+  const fast = grid.fastResample;
+  if (fast) {
+    const at = (i: number) => Math.trunc(Math.fround(i * grid.patchSize * fast.rf)) * grid.readDownsample;
+    return { x: at(col), y: at(row), size: fast.readSize * grid.readDownsample };
+  }
   const size = grid.patchSize * grid.scale;
   return { x: col * size, y: row * size, size };
 }

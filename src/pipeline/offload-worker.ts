@@ -5,12 +5,12 @@
 import type { MultiPolygon, Polygon } from 'geojson';
 import type { RgbImage } from '../slide/source';
 import { Moved, buffersOf, serveCalls } from '../workers/rpc';
-import { type PatchGrid, tissueFractions } from './grid';
+import type { PatchGrid } from './grid';
 import { dilate, erode } from './morphology';
 import { encodeMaskPng } from '../output/png';
 import { type Provenance, polygonsToFeatureCollection } from './geojson';
 import { clipToRoi, maskToPolygons, polygonArea } from './polygons';
-import { refinementInputs } from './refine';
+import { makeRefinementInputs, selectCells, type SlidePlan } from './rules';
 import { cellsTouchingRoi } from './roi';
 import { maskFraction, tissueMask } from './tissue';
 import type { BinaryMask, Heatmap } from './types';
@@ -19,9 +19,9 @@ const moved = (mask: BinaryMask): Moved<BinaryMask> => new Moved(mask, buffersOf
 
 export const offloadHandlers = {
   tissueMask: (image: RgbImage) => moved(tissueMask(image)),
-  tissueFractions: (grid: PatchGrid, mask: BinaryMask, w: number, h: number) => {
-    const f = tissueFractions(grid, mask, w, h);
-    return new Moved(f, buffersOf([f]));
+  selectCells: (plan: Pick<SlidePlan, 'steps' | 'grid'>, mask: BinaryMask, threshold: number, w: number, h: number) => {
+    const selected = selectCells(plan, mask, threshold, w, h);
+    return new Moved(selected, buffersOf([selected]));
   },
   cellsTouchingRoi: (grid: PatchGrid, roi: Polygon | MultiPolygon) => {
     const cells = cellsTouchingRoi(grid, roi);
@@ -31,8 +31,8 @@ export const offloadHandlers = {
   smooth: (mask: BinaryMask, radiusPx: number) =>
     moved(radiusPx < 1 ? mask : erode(dilate(erode(mask, radiusPx), 2 * radiusPx), radiusPx)),
   maskFraction: (mask: BinaryMask) => maskFraction(mask),
-  refinementInputs: (lowRes: RgbImage, heatmap: Heatmap, size: number) => {
-    const inputs = refinementInputs(lowRes, heatmap, size);
+  refinementInputs: (steps: SlidePlan['steps'], lowRes: RgbImage, heatmap: Heatmap, size: number) => {
+    const inputs = makeRefinementInputs(steps, lowRes, heatmap, size);
     return new Moved(inputs, buffersOf([inputs.image, inputs.heatmap]));
   },
   /**

@@ -16,6 +16,7 @@ import type { PatchGrid } from './grid';
 import type { OffloadHandlers } from './offload-worker';
 import type { Provenance } from './geojson';
 import type { RefinementInputs } from './refine';
+import type { SlidePlan } from './rules';
 import type { BinaryMask, Heatmap } from './types';
 
 let client: WorkerClient<OffloadHandlers> | null = null;
@@ -32,14 +33,24 @@ export function startOffloadThread(): void {
 
 export const offload = {
   tissueMask: (image: RgbImage): Promise<BinaryMask> => thread().call('tissueMask', [image]),
-  tissueFractions: (grid: PatchGrid, mask: BinaryMask, w: number, h: number): Promise<Float32Array> =>
-    thread().call('tissueFractions', [grid, mask, w, h]),
+  selectCells: (
+    plan: Pick<SlidePlan, 'steps' | 'grid'>,
+    mask: BinaryMask,
+    threshold: number,
+    w: number,
+    h: number,
+  ): Promise<Uint8Array> =>
+    thread().call('selectCells', [{ steps: plan.steps, grid: plan.grid }, mask, threshold, w, h]),
   cellsTouchingRoi: (grid: PatchGrid, roi: Polygon | MultiPolygon): Promise<Uint8Array> =>
     thread().call('cellsTouchingRoi', [grid, roi]),
   smooth: (mask: BinaryMask, radiusPx: number): Promise<BinaryMask> => thread().call('smooth', [mask, radiusPx]),
   maskFraction: (mask: BinaryMask): Promise<number> => thread().call('maskFraction', [mask]),
-  refinementInputs: (lowRes: RgbImage, heatmap: Heatmap, size: number): Promise<RefinementInputs> =>
-    thread().call('refinementInputs', [lowRes, heatmap, size]),
+  refinementInputs: (
+    steps: SlidePlan['steps'],
+    lowRes: RgbImage,
+    heatmap: Heatmap,
+    size: number,
+  ): Promise<RefinementInputs> => thread().call('refinementInputs', [steps, lowRes, heatmap, size]),
   vectorize: (
     mask: BinaryMask,
     w: number,

@@ -3,12 +3,27 @@ import type { MultiPolygon, Polygon } from 'geojson';
 import { z } from 'zod';
 import { InvalidOptionError } from './errors';
 import { DEFAULT_LIMITS, enforce } from './limits';
-import { DEFAULT_OPTIONS, MPP_RANGE, type SegmentOptions } from './types';
+import { DEFAULT_OPTIONS, MPP_RANGE, type ReferenceName, type SegmentOptions } from './types';
 
 /** Whether a pixel size is one a tissue scan can have (MPP_RANGE). */
 export function plausibleMpp(mpp: number): boolean {
   return mpp >= MPP_RANGE.min && mpp <= MPP_RANGE.max;
 }
+
+/**
+ * The rule sets (`--reference`, gRPC `reference`); README "FastPathology's rules" says where they differ
+ * and why. 'fast' is the default.
+ */
+export const REFERENCES: Readonly<Record<ReferenceName, string>> = {
+  fast:
+    "FastPathology's (FAST 4.18) rules; where FAST's last pyramid level is under half the refinement size " +
+    '(libvips pyramids end in one tile) tissue and refinement image come from the coarsest level of at least the refinement size',
+  'fast-exact': "FAST 4.18's rules on every slide, also the one-tile last level of libvips pyramids",
+  h2g:
+    "this project's rules before 0.2: 10x scale from the pixel size, tissue share = mean of the mask over the patch, " +
+    'refinement image / 255 from the coarsest level of at least the refinement size',
+};
+export const REFERENCE_NAMES = Object.keys(REFERENCES) as [ReferenceName, ...ReferenceName[]];
 
 const Position = z.tuple([z.number().finite(), z.number().finite()]).rest(z.number().finite());
 const Ring = z.array(Position).min(4, 'a ring needs at least 4 positions (closed)');
@@ -19,6 +34,7 @@ const RoiSchema = z.discriminatedUnion('type', [
 
 const OptionsSchema = z
   .object({
+    reference: z.enum(REFERENCE_NAMES, { message: `must be one of ${REFERENCE_NAMES.join(', ')}` }),
     mpp: z.number().gt(0, 'must be > 0').max(1e6).optional(),
     forceMpp: z.boolean().optional(),
     tissueThreshold: z.number().gt(0, 'must be > 0').max(1, 'must be at most 1'),

@@ -60,7 +60,11 @@ export async function inferPatches(req: PatchInferenceRequest): Promise<Float32A
   try {
     for (let k = 0; k < batches.length; k++) {
       throwIfAborted(req.signal);
-      const current = await next!;
+      // A read that fails because the job was cancelled (a pixel stream drops its requests) is a cancel.
+      const current = await next!.catch((err: unknown) => {
+        throwIfAborted(req.signal);
+        throw err;
+      });
       next = k + 1 < batches.length ? readBatch(req, batches[k + 1]!, buffers[(k + 1) % 2]!) : null;
       const n = current.cells.length;
       const { output: scores, inputs } = await req.model.engine.run(

@@ -3,6 +3,7 @@
  * written straight into a batch tensor (NHWC). Pixels past the slide's right or bottom edge are white.
  */
 import type { BilinearSampling, RegionInto, SlideSource } from '../slide/source';
+import { fastResizeBytes } from './fast-resize';
 import { type PatchGrid, patchRectLevel0 } from './grid';
 
 const WHITE = 1;
@@ -20,6 +21,10 @@ export async function readPatchesInto(
   readers = 1,
 ): Promise<void> {
   const stride = grid.patchSize * grid.patchSize * 3;
+  if (grid.fastResample) {
+    await Promise.all(cells.map((cell, i) => readFastResampled(source, grid, cell, out, i * stride)));
+    return;
+  }
   const reads = cells.map((cell, i) => planPatchRead(source, grid, cell, i * stride));
   if (source.readRegionsInto) {
     const per = Math.ceil(reads.length / Math.max(1, readers));
@@ -88,6 +93,31 @@ function planPatchRead(source: SlideSource, grid: PatchGrid, cell: number, offse
   const maxU = Math.min(w, level.width - u0) - 1;
   const maxV = Math.min(h, level.height - v0) - 1;
   return { request, offset, sampling: { size: p, scale: f, originU, originV, u0, v0, maxU, maxV } };
+}
+
+/**
+ * FastPathology's resampled patch: its readSize x readSize region (white past the slide, as FAST pads
+ * it), shrunk to the patch size by FAST's resizer (fast-resize.ts). JavaScript only: the native batch
+ * reader does not implement FAST's blur, and slides without a 10x level are the minority.
+ */
+async function readFastResampled(
+  source: SlideSource,
+  grid: PatchGrid,
+  cell: number,
+  out: Float32Array,
+  offset: number,
+): Promise<void> {
+  const rect = patchRectLevel0(grid, Math.floor(cell / grid.cols), cell % grid.cols);
+  const size = grid.fastResample!.readSize;
+  const image = await source.readRegion({
+    level: grid.readLevel,
+    x: Math.round(rect.x),
+    y: Math.round(rect.y),
+    width: size,
+    height: size,
+  });
+  const p = grid.patchSize;
+  toUnit(fastResizeBytes(image.data, size, size, 3, p, p), p * p * 3, out, offset);
 }
 
 /** The JavaScript path, for sources without `readRegionsInto` (pixels streamed by QuPath). */

@@ -70,16 +70,21 @@ function memoryEstimate(plan: Omit<JobPlan, 'memoryBytes'>, level: LevelInfo, pa
   return strip + lowResImage + tissue + cells + batchTensors + inference + refinement;
 }
 
+/**
+ * `layout`: the low-resolution level and patch grid the rule set chose (rules.ts); without it, this
+ * project's own choice ('h2g' rules).
+ */
 export function planJob(
   levels: readonly LevelInfo[],
   mpp: { x: number; y: number },
   params: ModelParameters,
   options: SegmentOptions,
+  layout?: { lowResLevel: number; grid: PatchGrid },
 ): JobPlan {
   const level0 = levels[0]!;
-  const lowResLevel = chooseLowResLevel(levels, params.refinementSize);
+  const lowResLevel = layout?.lowResLevel ?? chooseLowResLevel(levels, params.refinementSize);
   const lowResInfo = levels[lowResLevel]!;
-  const grid = planPatchGrid(levels, mpp.x, params.patchMpp, params.patchSize);
+  const grid = layout?.grid ?? planPatchGrid(levels, mpp.x, params.patchMpp, params.patchSize);
   const partial = {
     lowResLevel,
     lowRes: lowResGeometry(lowResInfo),

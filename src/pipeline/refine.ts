@@ -5,7 +5,6 @@
 import type { RefinementModelBinding } from '../models/contract';
 import type { LoadedModel } from '../models/model-set';
 import type { RgbImage } from '../slide/source';
-import { offload } from './offload';
 import { resizeBilinear } from './resize';
 import type { BinaryMask, Heatmap } from './types';
 
@@ -14,6 +13,7 @@ export interface RefinementInputs {
   heatmap: Float32Array;
 }
 
+/** This project's 'h2g' rule: both stretched bilinearly at pixel centres, the image divided by 255. */
 export function refinementInputs(lowRes: RgbImage, heatmap: Heatmap, size: number): RefinementInputs {
   const image = resizeBilinear(lowRes.data, lowRes.width, lowRes.height, 3, size, size);
   for (let i = 0; i < image.length; i++) image[i] = image[i]! / 255;
@@ -33,13 +33,10 @@ export function softmaxToMask(scores: Float32Array, size: number, tumourChannel:
 
 export async function refine(
   model: LoadedModel<RefinementModelBinding>,
-  lowRes: RgbImage,
-  heatmap: Heatmap,
+  inputs: RefinementInputs,
   size: number,
   tumourChannel: number,
 ): Promise<BinaryMask> {
-  // Resizing a large low-resolution image takes a while: on the CPU thread (offload.ts).
-  const inputs = await offload.refinementInputs(lowRes, heatmap, size);
   const { output } = await model.engine.run(
     {
       [model.binding.image]: { data: inputs.image, dims: [1, size, size, 3] },

@@ -18,6 +18,7 @@ import { offload, startOffloadThread } from './offload';
 import { refine } from './refine';
 import { readLowRes } from './lowres';
 import { MPP_RANGE, type SegmentCallbacks, type SegmentationResult, type SegmentOptions, type Stage } from './types';
+import { planSlide } from './rules';
 
 /** Resolves the level-0 pixel size: the caller's override, else the slide's, else a clear error. */
 export function resolveMpp(source: SlideSource, override: number | undefined, force = false): { x: number; y: number } {
@@ -81,7 +82,8 @@ export async function segmentSlide(
   const mpp = resolveMpp(source, options.mpp, options.forceMpp);
   const params = models.parameters;
   // Everything the job will allocate or loop over is known from the geometry: refuse before any work.
-  const plan = planJob(source.levels, mpp, params, options);
+  const slidePlan = planSlide(source, mpp.x, params, options.reference, options.mpp !== undefined);
+  const plan = planJob(source.levels, mpp, params, options, slidePlan);
   checkPlan(plan, limits);
   startOffloadThread();
   const signal = callbacks.signal;
@@ -92,18 +94,18 @@ export async function segmentSlide(
   const level0 = source.levels[0]!;
 
   clock.enter('tissue');
-  const lowResLevel = plan.lowResLevel;
+  const { lowResLevel } = plan;
   const lowRes = await readLowRes(source, lowResLevel, signal);
   check();
   // The long CPU steps run off the main thread (offload.ts), so its event loop stays free.
   const tissue = await offload.tissueMask(lowRes);
 
   const grid = plan.grid;
-  const fractions = await offload.tissueFractions(grid, tissue, level0.width, level0.height);
+  const selected = await offload.selectCells(slidePlan, tissue, options.tissueThreshold, level0.width, level0.height);
   const inRoi = options.roi ? await offload.cellsTouchingRoi(grid, options.roi) : null;
   const cells: number[] = [];
-  fractions.forEach((f, i) => {
-    if (f >= options.tissueThreshold && (!inRoi || inRoi[i])) cells.push(i);
+  selected.forEach((s, i) => {
+    if (s && (!inRoi || inRoi[i])) cells.push(i);
   });
   check();
   enforce(limits, 'maxPatches', cells.length, 'the slide has too many tissue patches');
@@ -143,7 +145,9 @@ export async function segmentSlide(
   };
 
   clock.enter('refinement', 1);
-  const rawMask = await refine(models.refinement, lowRes, heatmap, params.refinementSize, params.tumourChannel);
+  // Resizing a large low-resolution image takes a while: on the CPU thread (offload.ts).
+  const inputs = await offload.refinementInputs(slidePlan.steps, lowRes, heatmap, params.refinementSize);
+  const rawMask = await refine(models.refinement, inputs, params.refinementSize, params.tumourChannel);
   check();
   const mask = plan.smoothingRadiusPx < 1 ? rawMask : await offload.smooth(rawMask, plan.smoothingRadiusPx);
 
@@ -155,6 +159,11 @@ export async function segmentSlide(
     refinementModel: { file: models.refinement.info.file, sha256: models.refinement.info.sha256 },
     parameters: {
       ...params,
+      reference: slidePlan.reference,
+      lowResRule: slidePlan.lowResRule,
+      magnification: slidePlan.magnification
+        ? `${slidePlan.magnification.value} (${slidePlan.magnification.source})`
+        : 'none',
       tissueThreshold: options.tissueThreshold,
       smoothingUm: options.smoothingUm,
       roi: options.roi !== undefined,

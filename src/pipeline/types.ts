@@ -8,7 +8,12 @@ import type { RgbImage } from '../slide/source';
 
 export type Stage = 'queued' | 'opening' | 'tissue' | 'patches' | 'refinement' | 'polygons' | 'done';
 
+/** Which rules the pipeline follows; the table with their meaning is REFERENCES in options.ts. */
+export type ReferenceName = 'fast' | 'fast-exact' | 'h2g';
+
 export interface SegmentOptions {
+  /** Rule set: FastPathology's ('fast', the default), FAST's everywhere ('fast-exact'), or ours ('h2g'). */
+  reference: ReferenceName;
   /** Level-0 pixel size in um/px; overrides the slide's own. */
   mpp?: number;
   /** Accept a pixel size (given or the slide's) outside MPP_RANGE; off by default. */
@@ -26,7 +31,12 @@ export interface SegmentOptions {
 /** Pixel sizes a scan of tissue can have, um/px (200x to 0.2x): outside it, only with `forceMpp`. */
 export const MPP_RANGE = { min: 0.05, max: 50 } as const;
 
-export const DEFAULT_OPTIONS: SegmentOptions = { tissueThreshold: 0.5, batchSize: 16, smoothingUm: 0 };
+export const DEFAULT_OPTIONS: SegmentOptions = {
+  reference: 'fast',
+  tissueThreshold: 0.5,
+  batchSize: 16,
+  smoothingUm: 0,
+};
 
 export interface ProgressEvent {
   stage: Stage;

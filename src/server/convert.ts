@@ -31,6 +31,8 @@ export function toPipelineOptions(
     batchSize: o?.batchSize ? o.batchSize : undefined,
     smoothingUm: o?.smoothingUm ? o.smoothingUm : undefined,
     roi: o?.roiGeojson ? parseRoi(o.roiGeojson, limits.maxRoiVertices) : undefined,
+    // validateOptions() refuses names outside REFERENCES with INVALID_ARGUMENT.
+    reference: o?.reference ? (o.reference as SegmentOptions['reference']) : undefined,
   };
 }
 

@@ -21,6 +21,7 @@ const REGION_FIELDS = 14;
 
 export class OpenSlide implements SlideSource {
   readonly description: string;
+  readonly filePath: string;
   readonly vendor: string | null;
   readonly properties: Readonly<Record<string, string>>;
   readonly levels: readonly LevelInfo[];
@@ -33,6 +34,7 @@ export class OpenSlide implements SlideSource {
 
   private constructor(path: string, opened: NativeOpenResult) {
     this.description = path;
+    this.filePath = path;
     this.native = opened.slide;
     this.vendor = opened.vendor;
     this.properties = Object.freeze({ ...opened.properties });

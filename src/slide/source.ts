@@ -62,6 +62,10 @@ export interface SlideSource {
   readonly pixelSize: PixelSize | null;
   /** Level-0 rectangle of the scanned area, when known. */
   readonly bounds: Bounds | null;
+  /** The scanner's objective magnification (e.g. 20, 40), when the image records it. */
+  readonly objectivePower?: number | null;
+  /** The slide file, when pixels come from a local file (FastPathology's rules depend on its name). */
+  readonly filePath?: string;
   readRegion(request: RegionRequest): Promise<RgbImage>;
   /**
    * Optional: several regions read into one float array (a batch tensor) off the JavaScript thread,

@@ -145,6 +145,12 @@ describe('bad input: one readable line, no stack trace, non-zero exit', () => {
     ['batch size zero', [CMU_SMALL, '--batch-size', '0'], 2, /--batch-size must be a whole number/],
     ['unknown provider', [CMU_SMALL, '--provider', 'tpu'], 2, /argument 'tpu' is invalid.*cpu, webgpu, cuda/],
     ['pixel size not a number', [CMU_SMALL, '--mpp', 'abc'], 2, /--mpp must be a number/],
+    [
+      'unknown rule set',
+      [CMU_SMALL, '--reference', 'fastpath'],
+      2,
+      /argument 'fastpath' is invalid.*fast, fast-exact, h2g/,
+    ],
     ['roi that is not GeoJSON', [CMU_SMALL, '--roi', FOREIGN_ONNX], 2, /roi is not valid JSON/],
   ])('%s', async (_name, args, code, message) => {
     const r = await runCli([

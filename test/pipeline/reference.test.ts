@@ -62,7 +62,7 @@ describe.each([
     grid = JSON.parse(readFileSync(path.join(refDir, 'grid.json'), 'utf8'));
     slide = await OpenSlide.open(slidePath);
     models = await loadModelSet(MODELS.oracle, { provider: 'cpu', threads: 1 });
-    result = await segmentSlide(slide, models, {});
+    result = await segmentSlide(slide, models, { reference: 'h2g' });
   });
 
   afterAll(async () => {

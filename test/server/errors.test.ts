@@ -59,6 +59,13 @@ describe('Segment errors', () => {
     ['tissue_threshold > 1', CMU_SMALL, { tissueThreshold: 2 }, status.INVALID_ARGUMENT, /tissueThreshold/],
     ['a negative batch size', CMU_SMALL, { batchSize: -3 }, status.INVALID_ARGUMENT, /batchSize/],
     ['a negative pixel size', CMU_SMALL, { mpp: -1 }, status.INVALID_ARGUMENT, /mpp/],
+    [
+      'an unknown rule set',
+      CMU_SMALL,
+      { reference: 'fastpath' },
+      status.INVALID_ARGUMENT,
+      /reference: must be one of fast, fast-exact, h2g/,
+    ],
     ['an ROI that is not JSON', CMU_SMALL, { roiGeojson: '{nope' }, status.INVALID_ARGUMENT, /roi/],
     [
       'an ROI that is a point',

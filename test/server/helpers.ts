@@ -163,6 +163,7 @@ export function fullOptions(options: Partial<SegmentOptions> = {}): SegmentOptio
     batchSize: 0,
     livePatches: false,
     includeMask: false,
+    reference: '',
     includeHeatmap: false,
     smoothingUm: 0,
     ...options,

@@ -9,6 +9,9 @@ import path from 'node:path';
 import { PNG } from 'pngjs';
 import {
   CMU_SMALL,
+  FAST_NO_MPP_TIFF,
+  FAST_ONETILE_TIFF,
+  FAST_SCANNER_TIFF,
   FITTED_MODELS,
   MODELS,
   MODEL_VARIANTS,
@@ -28,7 +31,17 @@ function vips(args: string[]): void {
   execFileSync('vips', args, { stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
-const TILED_PYRAMID = ['--tile', '--tile-width', '256', '--tile-height', '256', '--pyramid'];
+const TILED = ['--tile', '--tile-width', '256', '--tile-height', '256'];
+const TILED_PYRAMID = [...TILED, '--pyramid'];
+const DEFLATE = ['--compression', 'deflate'];
+/**
+ * JPEG without chroma subsampling: FAST's own TIFF reader (plain libjpeg) and OpenSlide then decode the
+ * same pixels (with 4:2:0 they upsample chroma differently). Not deflate for the one-tile pyramids:
+ * OpenSlide 3.4.1 misreads a deflate tile larger than its level (libtiff adapts the raster width).
+ */
+const JPEG_444 = ['--compression', 'jpeg', '--Q', '95']; // libvips 8.14: Q >= 90 writes RGB, unsubsampled
+/** 4000 px/cm = 0.25 um/px, FAST's 40x. */
+const AT_40X = ['--xres', '4000', '--yres', '4000', '--resunit', 'cm'];
 const JPEG = ['--compression', 'jpeg', '--Q', '85'];
 
 function jpegPyramid(src: string, out: string, xres: string, unit: 'cm' | 'inch'): void {
@@ -59,21 +72,46 @@ function makeShapesSlide(tmp: string): void {
   writeFileSync(small, PNG.sync.write(png, { colorType: 2, inputColorType: 2, inputHasAlpha: false }));
   const big = path.join(TEST_DATA, 'shapes-big.v');
   vips(['resize', small, big, '4', '--kernel', 'nearest']);
-  vips([
-    'tiffsave',
-    big,
-    tmp,
-    ...TILED_PYRAMID,
-    '--compression',
-    'deflate',
-    '--xres',
-    '4000',
-    '--yres',
-    '4000',
-    '--resunit',
-    'cm',
-  ]);
+  vips(['tiffsave', big, tmp, ...TILED_PYRAMID, ...DEFLATE, ...AT_40X]);
   rmSync(big, { force: true });
+}
+
+/** CMU-1-Small-Region as 3-band RGB (libvips reads slides as RGBA; a lossless TIFF would keep alpha). */
+function rgbCmu(): string {
+  const rgb = path.join(TEST_DATA, 'cmu-rgb.v');
+  makeOnce(rgb, (tmp) => vips(['extract_band', CMU_SMALL, tmp, '0', '--n', '3']));
+  return rgb;
+}
+
+/**
+ * Its top-left 2,048 x 2,560 px: every libvips level is then exactly half the one above. Odd sizes
+ * give downsamples such as 4.004, at which OpenSlide cannot address a level's own pixels (it
+ * interpolates), while FAST's TIFF reader reads them as they are (README: FastPathology's rules).
+ */
+function evenCmu(): string {
+  const even = path.join(TEST_DATA, 'cmu-rgb-2048x2560.v');
+  makeOnce(even, (tmp) => vips(['crop', rgbCmu(), tmp, '0', '0', '2048', '2560']));
+  return even;
+}
+
+/**
+ * Two tiled levels at downsamples 1 and 4 (as many scanners write), joined with libtiff's tiffcp; the
+ * second marked as a reduced-resolution image, as OpenSlide's generic-tiff reader wants.
+ */
+function makeScannerSlide(tmp: string): void {
+  const rep = path.join(TEST_DATA, 'rep-3x2.v');
+  const l0 = path.join(TEST_DATA, 'scanner-l0.v');
+  const l1 = path.join(TEST_DATA, 'scanner-l1.v');
+  const tifs = [path.join(TEST_DATA, 'scanner-l0.tif'), path.join(TEST_DATA, 'scanner-l1.tif')];
+  vips(['replicate', rgbCmu(), rep, '3', '2']);
+  vips(['crop', rep, l0, '0', '0', '6144', '4096']);
+  vips(['shrink', l0, l1, '4', '4']);
+  [l0, l1].forEach((src, i) => vips(['tiffsave', src, tifs[i]!, ...TILED, ...DEFLATE, ...AT_40X]));
+  execFileSync('tiffcp', ['-t', '-w', '256', '-l', '256', '-c', 'zip', ...tifs, tmp], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  execFileSync('tiffset', ['-d', '1', '-s', '254', '1', tmp], { stdio: ['ignore', 'ignore', 'inherit'] });
+  for (const f of [rep, l0, l1, ...tifs]) rmSync(f, { force: true });
 }
 
 export function ensureTestSlides(): void {
@@ -84,6 +122,23 @@ export function ensureTestSlides(): void {
   makeOnce(PYRAMID_40X, (tmp) => jpegPyramid(replicated, tmp, '4000', 'cm'));
   makeOnce(NO_MPP_TIFF, (tmp) => jpegPyramid(replicated, tmp, '0.01', 'inch'));
   makeOnce(SHAPES_TIFF, makeShapesSlide);
+  const pyramid = (xres: string, unit: string) => (tmp: string) =>
+    vips([
+      'tiffsave',
+      evenCmu(),
+      tmp,
+      ...TILED_PYRAMID,
+      ...JPEG_444,
+      '--xres',
+      xres,
+      '--yres',
+      xres,
+      '--resunit',
+      unit,
+    ]);
+  makeOnce(FAST_ONETILE_TIFF, pyramid('4000', 'cm'));
+  makeOnce(FAST_NO_MPP_TIFF, pyramid('0.01', 'inch'));
+  makeOnce(FAST_SCANNER_TIFF, makeScannerSlide);
 }
 
 export function ensureTestModels(): void {

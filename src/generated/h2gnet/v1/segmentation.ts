@@ -62,6 +62,12 @@ export interface SegmentOptions {
    * dilate 2r, erode r). 0 = none, as the reference pipeline.
    */
   smoothingUm: number;
+  /**
+   * Rule set: "fast" (FastPathology's rules, the default), "fast-exact" (FAST's rules even on
+   * pyramids whose last level is one small tile) or "h2g" (this project's earlier rules). Empty =
+   * "fast". Any other value fails with INVALID_ARGUMENT.
+   */
+  reference: string;
 }
 
 export interface SegmentRequest {
@@ -247,6 +253,7 @@ function createBaseSegmentOptions(): SegmentOptions {
     includeMask: false,
     includeHeatmap: false,
     smoothingUm: 0,
+    reference: "",
   };
 }
 
@@ -275,6 +282,9 @@ export const SegmentOptions: MessageFns<SegmentOptions> = {
     }
     if (message.smoothingUm !== 0) {
       writer.uint32(65).double(message.smoothingUm);
+    }
+    if (message.reference !== "") {
+      writer.uint32(74).string(message.reference);
     }
     return writer;
   },
@@ -356,6 +366,14 @@ export const SegmentOptions: MessageFns<SegmentOptions> = {
             message.smoothingUm = reader.double();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.reference = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -406,6 +424,7 @@ export const SegmentOptions: MessageFns<SegmentOptions> = {
         : isSet(object.smoothing_um)
         ? globalThis.Number(object.smoothing_um)
         : 0,
+      reference: isSet(object.reference) ? globalThis.String(object.reference) : "",
     };
   },
 
@@ -435,6 +454,9 @@ export const SegmentOptions: MessageFns<SegmentOptions> = {
     if (message.smoothingUm !== 0) {
       obj.smoothingUm = floatToJson(message.smoothingUm);
     }
+    if (message.reference !== "") {
+      obj.reference = message.reference;
+    }
     return obj;
   },
 
@@ -451,6 +473,7 @@ export const SegmentOptions: MessageFns<SegmentOptions> = {
     message.includeMask = object.includeMask ?? false;
     message.includeHeatmap = object.includeHeatmap ?? false;
     message.smoothingUm = object.smoothingUm ?? 0;
+    message.reference = object.reference ?? "";
     return message;
   },
 };
