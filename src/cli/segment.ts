@@ -3,61 +3,53 @@
  * mask and overlay files and a summary at the end.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { createLogger, type Logger } from '../log';
-import { EXECUTION_PROVIDERS, type ExecutionProvider, loadModelSet } from '../models/model-set';
+import { loadModelSet } from '../models/model-set';
 import { resolveModelDirectory } from '../models/select';
 import { parseRoi } from '../pipeline/options';
 import { segmentSlide } from '../pipeline/segment';
-import type { SegmentationResult } from '../pipeline/types';
+import type { SegmentationResult, SegmentSummary } from '../pipeline/types';
 import { writeNpyFloat32 } from '../output/npy';
 import { renderOverlay } from '../output/overlay';
 import { encodeMaskPng, encodeRgbPng } from '../output/png';
 import { DEMO_WARNING } from '../pipeline/geojson';
+import { copyFileAtomically } from '../output/atomic';
 import { OpenSlide } from '../slide/openslide';
-import { UsageError } from './errors';
+import { defaultCacheDir } from '../batch/cache';
+import { segmentThroughCache } from '../batch/one-slide';
+import { addPipelineOptions, type PipelineFlags } from './pipeline-options';
 import { createProgressReporter } from './progress';
 
-export interface SegmentRun {
+export interface SegmentRun extends PipelineFlags {
   slide: string;
-  /** Model directory or installed set name; undefined = the default selection. */
-  models?: string;
   out: string;
   saveHeatmap?: string;
   saveMask?: string;
   overlay?: string;
-  mpp?: number;
-  tissueThreshold?: number;
-  threads: number;
-  batchSize?: number;
-  provider: ExecutionProvider;
-  smoothingUm?: number;
   roi?: string;
+  /** Reuse and store results in the result cache (true = the default cache directory). */
+  cache?: string | true;
   log?: Logger;
   /** Print the human summary to this stream (default stderr). */
   summaryStream?: NodeJS.WritableStream;
 }
 
-function number(name: string, min: number, max: number, integer = false) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-      throw new UsageError(
-        `--${name} must be ${integer ? 'a whole number' : 'a number'} between ${min} and ${max}, got '${value}'`,
-      );
-    }
-    return n;
-  };
-}
-
-export function formatSummary(result: SegmentationResult, demo: boolean): string {
-  const s = result.summary;
+export function formatSummary(
+  s: SegmentSummary,
+  grid: { rows: number; cols: number },
+  demo: boolean,
+  cached = false,
+): string {
   const stages = Object.entries(s.stageSeconds)
     .map(([k, v]) => `${k} ${v.toFixed(2)} s`)
     .join(', ');
   return [
     ...(demo ? [`WARNING: ${DEMO_WARNING}`] : []),
-    `patches inferred: ${s.patchesInferred} of ${s.patchesTotal} (grid ${result.heatmap.rows} x ${result.heatmap.cols})`,
+    ...(cached
+      ? ['result:           from the result cache (computed earlier with the same slide, models and options)']
+      : []),
+    `patches inferred: ${s.patchesInferred} of ${s.patchesTotal} (grid ${grid.rows} x ${grid.cols})`,
     `tumour regions:   ${s.polygonCount}`,
     `tumour area:      ${s.tumourAreaMm2.toFixed(3)} mm^2 (${(100 * s.tumourShareOfTissue).toFixed(1)}% of ${s.tissueAreaMm2.toFixed(3)} mm^2 tissue)`,
     `time:             ${s.totalSeconds.toFixed(2)} s (${stages})`,
@@ -107,7 +99,7 @@ export async function runSegment(run: SegmentRun): Promise<SegmentationResult> {
         const picture = renderOverlay(result.lowResImage, result.heatmap, result.mask, slide.width, slide.height);
         await writeFile(run.overlay, encodeRgbPng(picture));
       }
-      (run.summaryStream ?? process.stderr).write(`${formatSummary(result, models.demo)}\n`);
+      (run.summaryStream ?? process.stderr).write(`${formatSummary(result.summary, result.heatmap, models.demo)}\n`);
       return result;
     } finally {
       await models.release();
@@ -118,34 +110,59 @@ export async function runSegment(run: SegmentRun): Promise<SegmentationResult> {
   }
 }
 
+/** `h2g segment --cache`: the result and the requested files come from the cache entry. */
+export async function runCachedSegment(run: SegmentRun): Promise<void> {
+  const log = run.log ?? createLogger();
+  const roi = run.roi !== undefined ? parseRoi(await readFile(run.roi, 'utf8')) : undefined;
+  const progress = createProgressReporter(log);
+  try {
+    const { entry, cached } = await segmentThroughCache({
+      slide: run.slide,
+      modelDirectory: await resolveModelDirectory({ explicit: run.models }),
+      cacheDir: run.cache === true || run.cache === undefined ? defaultCacheDir() : run.cache,
+      options: {
+        mpp: run.mpp,
+        tissueThreshold: run.tissueThreshold,
+        batchSize: run.batchSize,
+        smoothingUm: run.smoothingUm,
+        roi,
+      },
+      provider: run.provider,
+      threads: run.threads,
+      log,
+      onProgress: progress.onProgress,
+    });
+    progress.stop();
+    if (run.out === '-') process.stdout.write(`${await readFile(entry.files.geojson, 'utf8')}\n`);
+    else await copyFileAtomically(entry.files.geojson, run.out);
+    if (run.saveHeatmap) await copyFileAtomically(entry.files.heatmap, run.saveHeatmap);
+    if (run.saveMask) await copyFileAtomically(entry.files.mask, run.saveMask);
+    if (run.overlay) await copyFileAtomically(entry.files.overlay, run.overlay);
+    const s = entry.summary;
+    (run.summaryStream ?? process.stderr).write(
+      `${formatSummary(s.figures, s.heatmap, s.provenance.run.demo, cached)}\n`,
+    );
+  } finally {
+    progress.stop();
+  }
+}
+
 export function segmentCommand(): Command {
-  return new Command('segment')
+  const command = new Command('segment')
     .description('segment tumour regions in a slide and write them as GeoJSON (level-0 pixel coordinates)')
     .argument('<slide>', 'whole-slide image OpenSlide can read')
-    .requiredOption('-o, --out <file>', "GeoJSON FeatureCollection to write ('-' = stdout)")
-    .option(
-      '-m, --models <dir-or-name>',
-      'model directory or installed set (default: $H2G_MODELS, then the installed default)',
-    )
+    .requiredOption('-o, --out <file>', "GeoJSON FeatureCollection to write ('-' = stdout)");
+  return addPipelineOptions(command)
     .option('--save-heatmap <file.npy>', 'patch heatmap as float32 NumPy array [rows, cols]')
     .option('--save-mask <file.png>', 'refinement mask as 8-bit PNG (255 = tumour)')
     .option('--overlay <file.png>', 'low-resolution picture with the heatmap and mask drawn on it')
-    .option('--mpp <um/px>', "level-0 pixel size; overrides or supplies the slide's", number('mpp', 0.01, 100))
-    .option(
-      '--tissue-threshold <share>',
-      'tissue share of a patch needed to infer it (reference 0.5)',
-      number('tissue-threshold', 0.001, 1),
-    )
-    .option('--batch-size <n>', 'patches per inference call', number('batch-size', 1, 512, true))
-    .option('--threads <n>', 'inference threads (0 = chosen for this machine)', number('threads', 0, 1024, true), 0)
-    .addOption(new Option('--provider <name>', 'execution provider').choices([...EXECUTION_PROVIDERS]).default('cpu'))
-    .option(
-      '--smoothing-um <um>',
-      'smooth the mask: erode r, dilate 2r, erode r (0 = none, as the reference)',
-      number('smoothing-um', 0, 10000),
-    )
     .option('--roi <file.geojson>', 'only segment inside this Polygon/MultiPolygon (level-0 pixels)')
+    .option(
+      '--cache [dir]',
+      'reuse and store the result in the result cache (default: $H2G_CACHE, else ~/.cache/h2gnet/results)',
+    )
     .action(async (slide: string, opts: Omit<SegmentRun, 'slide'>) => {
-      await runSegment({ ...opts, slide, summaryStream: opts.out === '-' ? process.stderr : process.stdout });
+      const run = { ...opts, slide, summaryStream: opts.out === '-' ? process.stderr : process.stdout };
+      await (run.cache ? runCachedSegment(run) : runSegment(run));
     });
 }

@@ -3,13 +3,14 @@
  * heatmap -> refinement -> mask -> polygons -> GeoJSON. I/O stays at the edges: pixels come in through
  * the SlideSource, results go out as values.
  */
+import type { ModelParameters } from '../models/manifest';
 import type { ModelSet } from '../models/model-set';
 import { SlideError } from '../slide/errors';
-import type { SlideSource } from '../slide/source';
+import type { RgbImage, SlideSource } from '../slide/source';
 import { VERSION } from '../version';
 import { CancelledError } from './errors';
 import { polygonsToFeatureCollection } from './geojson';
-import { chooseLowResLevel, planPatchGrid, tissueFractions } from './grid';
+import { chooseLowResLevel, type PatchGrid, planPatchGrid, tissueFractions } from './grid';
 import { dilate, erode } from './morphology';
 import { validateOptions } from './options';
 import { inferPatches } from './patch-inference';
@@ -38,11 +39,19 @@ function smooth(mask: BinaryMask, radiusPx: number): BinaryMask {
 
 class StageClock {
   readonly seconds: Record<string, number> = {};
-  private readonly start = performance.now();
-  private stageStart = this.start;
+  private readonly start: number;
+  private stageStart: number;
   private current: Stage | null = null;
 
-  constructor(private readonly callbacks: SegmentCallbacks) {}
+  /** `tissueSeconds`: the planning stage's time when it ran apart (see planSegmentation). */
+  constructor(
+    private readonly callbacks: SegmentCallbacks,
+    tissueSeconds?: number,
+  ) {
+    this.start = performance.now() - (tissueSeconds ?? 0) * 1000;
+    this.stageStart = this.start;
+    if (tissueSeconds !== undefined) this.seconds.tissue = tissueSeconds;
+  }
 
   enter(stage: Stage, total = 0): void {
     this.leave();
@@ -69,26 +78,38 @@ class StageClock {
   }
 }
 
-export async function segmentSlide(
+/**
+ * The first stage on its own: the tissue mask and the patches to infer. Reads only the low-resolution
+ * level and needs no model session, so a batch plans the next slide while the current one infers.
+ */
+export interface SegmentationPlan {
+  options: SegmentOptions;
+  mpp: { x: number; y: number };
+  lowResLevel: number;
+  lowRes: RgbImage;
+  tissue: BinaryMask;
+  grid: PatchGrid;
+  cells: number[];
+  /** Seconds of the tissue stage. */
+  tissueSeconds: number;
+}
+
+export async function planSegmentation(
   source: SlideSource,
-  models: ModelSet,
+  params: ModelParameters,
   partialOptions: Partial<SegmentOptions>,
   callbacks: SegmentCallbacks = {},
-): Promise<SegmentationResult> {
+): Promise<SegmentationPlan> {
   const options = validateOptions(partialOptions);
   const mpp = resolveMpp(source, options.mpp);
-  const params = models.parameters;
   const signal = callbacks.signal;
-  const check = () => {
-    if (signal?.aborted) throw new CancelledError();
-  };
   const clock = new StageClock(callbacks);
   const level0 = source.levels[0]!;
 
   clock.enter('tissue');
   const lowResLevel = chooseLowResLevel(source.levels, params.refinementSize);
   const lowRes = await readLowRes(source, lowResLevel, signal);
-  check();
+  if (signal?.aborted) throw new CancelledError();
   const tissue = tissueMask(lowRes);
 
   const grid = planPatchGrid(source.levels, mpp.x, params.patchMpp, params.patchSize);
@@ -98,7 +119,36 @@ export async function segmentSlide(
   fractions.forEach((f, i) => {
     if (f >= options.tissueThreshold && (!inRoi || inRoi[i])) cells.push(i);
   });
-  check();
+  if (signal?.aborted) throw new CancelledError();
+  clock.leave();
+  return { options, mpp, lowResLevel, lowRes, tissue, grid, cells, tissueSeconds: clock.seconds.tissue ?? 0 };
+}
+
+export async function segmentSlide(
+  source: SlideSource,
+  models: ModelSet,
+  partialOptions: Partial<SegmentOptions>,
+  callbacks: SegmentCallbacks = {},
+): Promise<SegmentationResult> {
+  const plan = await planSegmentation(source, models.parameters, partialOptions, callbacks);
+  return finishSegmentation(source, models, plan, callbacks);
+}
+
+/** The remaining stages of a planned slide: patch inference, refinement, polygons. */
+export async function finishSegmentation(
+  source: SlideSource,
+  models: ModelSet,
+  plan: SegmentationPlan,
+  callbacks: SegmentCallbacks = {},
+): Promise<SegmentationResult> {
+  const { options, mpp, lowResLevel, lowRes, tissue, grid, cells } = plan;
+  const params = models.parameters;
+  const signal = callbacks.signal;
+  const check = () => {
+    if (signal?.aborted) throw new CancelledError();
+  };
+  const clock = new StageClock(callbacks, plan.tissueSeconds);
+  const level0 = source.levels[0]!;
 
   clock.enter('patches', cells.length);
   const heatmapValues = new Float32Array(grid.rows * grid.cols);
