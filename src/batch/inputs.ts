@@ -86,9 +86,16 @@ class Expander {
     const ext = path.extname(file).toLowerCase();
     if (ext === '.qpproj') {
       for (const image of await readQuPathProject(file)) {
-        if (image.path) this.add(image.path, file, image.problem, image.name);
-        else
-          this.found.push({ path: `${file}#${image.name}`, label: image.name, origin: file, problem: image.problem });
+        const label = isSlideFile(image.name) ? path.basename(image.name, path.extname(image.name)) : image.name;
+        if (image.path) {
+          const exists = (await stat(image.path).catch(() => null))?.isFile();
+          this.add(
+            image.path,
+            file,
+            exists ? image.problem : `file not found: ${image.path} (listed in ${file})`,
+            label,
+          );
+        } else this.found.push({ path: `${file}#${image.name}`, label, origin: file, problem: image.problem });
       }
       return;
     }

@@ -52,7 +52,7 @@ interface Owner {
 }
 
 type Prepared =
-  | { kind: 'failed'; slide: CohortSlide; error: string }
+  | { kind: 'failed'; slide: CohortSlide; error: string; sha256?: string }
   | { kind: 'cancelled'; slide: CohortSlide }
   | { kind: 'hit'; slide: CohortSlide; entry: CacheEntry }
   | { kind: 'same'; slide: CohortSlide; owner: Owner }
@@ -125,7 +125,7 @@ export async function runSlides(slides: readonly CohortSlide[], s: RunnerSetting
       await source?.close();
       reject(err as Error);
       if (isCancel(err, s.signal)) return { kind: 'cancelled', slide };
-      return { kind: 'failed', slide, error: message(err) };
+      return { kind: 'failed', slide, error: message(err), sha256: digest.sha256 };
     }
   }
 
@@ -161,9 +161,9 @@ export async function runSlides(slides: readonly CohortSlide[], s: RunnerSetting
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
     const record = { name: p.slide.name, slide: p.slide.path, settingsId: s.settingsId };
-    const fail = async (error: string, sameAs: string | null = null) => {
+    const fail = async (error: string, sameAs: string | null = null, slideSha256: string | null = null) => {
       const run = { cached: false, finishedAt: new Date().toISOString(), seconds: seconds(), host };
-      await writeSlideFailure(s.outDir, { ...record, error, sameAs, run }).catch(unwritable);
+      await writeSlideFailure(s.outDir, { ...record, error, sameAs, slideSha256, run }).catch(unwritable);
       counts.failed++;
       s.progress.slideDone({ name: p.slide.name, status: 'failed', cached: false, seconds: seconds(), error });
     };
@@ -189,7 +189,7 @@ export async function runSlides(slides: readonly CohortSlide[], s: RunnerSetting
       case 'cancelled':
         return pending();
       case 'failed':
-        return fail(p.error);
+        return fail(p.error, null, p.sha256 ?? null);
       case 'hit':
         return succeed(p.entry, true, null);
       case 'same': {
@@ -209,7 +209,7 @@ export async function runSlides(slides: readonly CohortSlide[], s: RunnerSetting
         } catch (err) {
           if (err instanceof ModelError) throw new BatchSetupError(err.message, { cause: err });
           if (isCancel(err, s.signal)) return pending();
-          return fail(message(err));
+          return fail(message(err), null, p.sha256);
         }
         return succeed(entry, false, null);
       }

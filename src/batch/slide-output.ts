@@ -25,6 +25,8 @@ export interface SlideRecord {
   settingsId: string;
   /** A slide of identical content earlier in the cohort, whose result this is. */
   sameAs: string | null;
+  /** The slide's content digest, when it was read (a missing file has none). */
+  slideSha256: string | null;
   run: { cached: boolean; finishedAt: string; seconds: number; host: string };
   result: ResultSummary | null;
 }
@@ -76,7 +78,7 @@ async function tidy(dir: string, name: string, removeArtifacts: boolean): Promis
 
 export async function writeSlideResult(
   outDir: string,
-  record: Omit<SlideRecord, 'schemaVersion' | 'status' | 'error' | 'result'>,
+  record: Omit<SlideRecord, 'schemaVersion' | 'status' | 'error' | 'result' | 'slideSha256'>,
   entry: CacheEntry,
 ): Promise<SlideRecord> {
   const dir = slideDir(outDir, record.name);
@@ -85,7 +87,14 @@ export async function writeSlideResult(
   for (const artifact of OUTPUT_ARTIFACTS) {
     await placeFile(entry.files[artifact], path.join(dir, outputName(artifact, record.name)));
   }
-  const full: SlideRecord = { schemaVersion: 1, ...record, status: 'ok', error: null, result: entry.summary };
+  const full: SlideRecord = {
+    schemaVersion: 1,
+    ...record,
+    slideSha256: entry.summary.slide.sha256,
+    status: 'ok',
+    error: null,
+    result: entry.summary,
+  };
   await writeFileAtomically(path.join(dir, RECORD_FILE), `${JSON.stringify(full, null, 2)}\n`);
   return full;
 }

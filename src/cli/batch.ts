@@ -133,6 +133,10 @@ export function batchCommand(): Command {
       number('slurm-poll-seconds', 0.1, 3600),
       10,
     )
+    .option(
+      '--slurm-retry-failed',
+      'also submit slides that failed on the file as it is (default: only missing results)',
+    )
     .option('--no-wait', 'submit and return; run the same command again later to follow, merge or resubmit')
     .option('--cohort <file>', 'run one shard of a cohort file (what each Slurm array task does)')
     .option('--shard <n>', 'the shard of --cohort to run', number('shard', 0, 100000, true))

@@ -62,15 +62,23 @@ async function readCurrent(outDir: string): Promise<Submission | null> {
 }
 
 /**
- * Whether a slide needs a task: no, when its record is ok under these settings and its file is
- * unchanged, or when the cache holds its result (then the record is written here). Never hashes.
+ * Whether a slide needs a task: no, when its record (ok, or failed unless `retryFailed`) was made
+ * under these settings from the file as it is now, or when the cache holds its result (then the record
+ * is written here). Never hashes: a slide no task has hashed yet needs one.
  */
-async function needsRun(slide: CohortSlide, ctx: BatchContext, outDir: string, settingsId: string): Promise<boolean> {
+async function needsRun(
+  slide: CohortSlide,
+  ctx: BatchContext,
+  outDir: string,
+  settingsId: string,
+  retryFailed: boolean,
+): Promise<boolean> {
   const known = await ctx.cache.digests.knownSlide(slide.path);
   if (!known) return true;
   const record = await readSlideRecord(outDir, slide.name);
-  if (record?.status === 'ok' && record.settingsId === settingsId && record.result?.slide.sha256 === known)
-    return false;
+  if (record && record.settingsId === settingsId && record.slideSha256 === known) {
+    if (record.status === 'ok' || !retryFailed) return false;
+  }
   const key = resultKey(known, ctx.models, ctx.settings.options);
   const found = await ctx.cache.lookup(key.key, 'sizes');
   if (found.state !== 'hit') return true;
@@ -131,11 +139,17 @@ async function submit(
   return submission;
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
   });
+}
 
 /** Follows the job until no task is queued or running; false when interrupted first. */
 async function follow(req: SlurmRequest, job: Submission, cohort: CohortFile): Promise<boolean> {
@@ -193,14 +207,16 @@ export async function runSlurmBatch(req: SlurmRequest): Promise<{ exitCode: numb
           slide: slide.path,
           settingsId: cohort.settingsId,
           sameAs: null,
+          slideSha256: null,
           error: slide.problem,
           run,
         });
-      } else if (await needsRun(slide, ctx, req.outDir, cohort.settingsId)) todo.push(slide);
+      } else if (await needsRun(slide, ctx, req.outDir, cohort.settingsId, req.slurm.slurmRetryFailed ?? false))
+        todo.push(slide);
     }
     if (todo.length === 0) {
       process.stdout.write(
-        `nothing to submit: every slide of the cohort has a result (or a problem that Slurm cannot fix)\n`,
+        'nothing to submit: every slide has a result, or failed on the file as it is (--slurm-retry-failed submits those again)\n',
       );
       job = null;
     } else {

@@ -20,6 +20,8 @@ export interface SlurmFlags {
   slurmSetup?: string;
   slurmSbatchArg?: string[];
   slurmPollSeconds: number;
+  /** Submit slides whose record says failed again (by default only missing results are). */
+  slurmRetryFailed?: boolean;
   /** commander's --no-wait: false = submit and return. */
   wait: boolean;
 }
