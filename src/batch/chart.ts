@@ -74,9 +74,21 @@ export function shareHistogram(rows: readonly CohortRow[]): string {
   for (const s of done(rows)) counts[Math.min(10, Math.floor(s.tumourSharePct / 10))]! += 1;
   return render({
     title: { text: 'Slides by tumour share of tissue', left: 8, textStyle: { fontSize: 14 } },
-    grid: { left: 64, right: 32, top: 48, bottom: 48 },
+    grid: { left: 64, right: 32, top: 72, bottom: 48 },
     xAxis: { type: 'category', data: bands, name: 'tumour share of tissue (%)', nameLocation: 'middle', nameGap: 28 },
     yAxis: { type: 'value', name: 'slides', minInterval: 1 },
-    series: [{ type: 'bar', data: counts, itemStyle: { color: '#c80000' }, label: { show: true, position: 'top' } }],
+    series: [
+      {
+        type: 'bar',
+        data: counts,
+        itemStyle: { color: '#c80000' },
+        label: {
+          show: true,
+          position: 'top',
+          formatter: (p: { value: unknown }) =>
+            Number(p.value) > 0 ? `${Number(p.value)} slide${Number(p.value) > 1 ? 's' : ''}` : '',
+        },
+      },
+    ],
   });
 }

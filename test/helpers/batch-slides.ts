@@ -1,10 +1,11 @@
 /**
- * Small, distinct slides for batch tests: crops of the shared CMU-1 sample at different places, each a
- * tiled JPEG pyramid at 0.25 um/px made with libvips (generated once into .cache/test-data/batch/).
+ * Small, distinct slides for batch tests: 1536 px crops of the shared CMU-1 sample at different places,
+ * each a tiled JPEG pyramid at the sample's own 0.5 um/px (a 3 x 3 patch grid at 10x, several patches
+ * with tissue), made with libvips once into .cache/test-data/batch/.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { jpegPyramid, makeOnce, vips } from '../setup/fixtures';
 import { CMU_SMALL, TEST_DATA } from './paths';
 
 /** Top-left corners of the crops (the sample is 2220 x 2967 px). */
@@ -25,38 +26,16 @@ export function smallSlides(count: number): string[] {
   const dir = path.join(TEST_DATA, 'batch');
   mkdirSync(dir, { recursive: true });
   return CORNERS.slice(0, count).map(([x, y], i) => {
-    const file = path.join(dir, `crop-${i}.tif`);
-    if (existsSync(file)) return file;
-    const crop = path.join(dir, `crop-${i}.partial.v`);
-    const rgb = path.join(dir, `crop-${i}.partial-rgb.v`);
-    const tmp = path.join(dir, `crop-${i}.partial.tif`);
-    const vips = (...args: string[]) => execFileSync('vips', args, { stdio: ['ignore', 'ignore', 'inherit'] });
-    vips('crop', CMU_SMALL, crop, String(x), String(y), String(SIDE), String(SIDE));
-    vips('extract_band', crop, rgb, '0', '--n', '3');
-    vips(
-      'tiffsave',
-      rgb,
-      tmp,
-      '--tile',
-      '--tile-width',
-      '256',
-      '--tile-height',
-      '256',
-      '--pyramid',
-      '--compression',
-      'jpeg',
-      '--Q',
-      '85',
-      '--xres',
-      '4000',
-      '--yres',
-      '4000',
-      '--resunit',
-      'cm',
-    );
-    rmSync(crop, { force: true });
-    rmSync(rgb, { force: true });
-    renameSync(tmp, file);
+    const file = path.join(dir, `cmu-crop-${i}.tif`);
+    makeOnce(file, (tmp) => {
+      const crop = `${tmp}.crop.v`;
+      const rgb = `${tmp}.rgb.v`;
+      vips(['crop', CMU_SMALL, crop, String(x), String(y), String(SIDE), String(SIDE)]);
+      vips(['extract_band', crop, rgb, '0', '--n', '3']);
+      jpegPyramid(rgb, tmp, '2000', 'cm');
+      rmSync(crop, { force: true });
+      rmSync(rgb, { force: true });
+    });
     return file;
   });
 }

@@ -11,18 +11,18 @@ import { CMU_SMALL, MODELS, NO_MPP_TIFF, PYRAMID_40X, ROOT, SHAPES_TIFF, TEST_DA
 import { SHAPES_HEIGHT, SHAPES_WIDTH, TISSUE_RGB, TUMOUR_RGB, isTumour } from '../helpers/shapes';
 import { SYSTEM_PYTHON } from '../helpers/openslide-tools';
 
-function vips(args: string[]): void {
+export function vips(args: string[]): void {
   execFileSync('vips', args, { stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 const TILED_PYRAMID = ['--tile', '--tile-width', '256', '--tile-height', '256', '--pyramid'];
 const JPEG = ['--compression', 'jpeg', '--Q', '85'];
 
-function jpegPyramid(src: string, out: string, xres: string, unit: 'cm' | 'inch'): void {
+export function jpegPyramid(src: string, out: string, xres: string, unit: 'cm' | 'inch'): void {
   vips(['tiffsave', src, out, ...TILED_PYRAMID, ...JPEG, '--xres', xres, '--yres', xres, '--resunit', unit]);
 }
 
-function makeOnce(target: string, make: (tmp: string) => void): void {
+export function makeOnce(target: string, make: (tmp: string) => void): void {
   if (existsSync(target)) return;
   const tmp = `${target}.partial${path.extname(target)}`;
   rmSync(tmp, { recursive: true, force: true });
