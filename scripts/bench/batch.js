@@ -28,15 +28,15 @@
  *   --provider P      cpu | webgpu | cuda [cpu]
  *   --json FILE       also write every run and the summary as JSON
  */
-const { execFileSync, fork, spawnSync } = require('node:child_process');
+const { execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { performance } = require('node:perf_hooks');
+const { childMain, ensureModels, runChild } = require('./pipeline-child');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const DIST = path.join(ROOT, 'dist');
-const DEFAULT_MODELS = path.join(ROOT, '.cache', 'bench-models', 'full');
 
 function parseArgs(argv) {
   const o = { slides: 4, side: 32768, rounds: 3, models: null, threads: 0, batchSize: 16, provider: 'cpu', json: null };
@@ -49,7 +49,7 @@ function parseArgs(argv) {
     const [k, v] = [argv[i], argv[i + 1]];
     if (k === '--help' || k === '-h') {
       const text = fs.readFileSync(__filename, 'utf8');
-      process.stdout.write(text.slice(text.indexOf('/**'), text.indexOf('*/') + 2) + '\n');
+      process.stdout.write(text.slice(text.indexOf('/**'), text.indexOf('*/', text.indexOf('/**')) + 2) + '\n');
       process.exit(0);
     }
     if (k === '--slides') o.slides = int(k, v, 1);
@@ -64,19 +64,6 @@ function parseArgs(argv) {
   }
   if (o.side % 1024 !== 0) throw new Error('--side must be a multiple of 1024');
   return o;
-}
-
-function ensureModels(dir) {
-  if (dir) return dir;
-  if (!fs.existsSync(path.join(DEFAULT_MODELS, 'refinement_network_breast_cancer.onnx'))) {
-    process.stderr.write('bench: generating the full-size reference-architecture models\n');
-    execFileSync(
-      '/usr/bin/python3',
-      [path.join(ROOT, 'scripts', 'make_test_models.py'), '--variant', 'full', '--out', DEFAULT_MODELS],
-      { stdio: ['ignore', 'ignore', 'inherit'] },
-    );
-  }
-  return DEFAULT_MODELS;
 }
 
 function ensureSlides(count, side) {
@@ -155,21 +142,6 @@ async function childBatch(cfg) {
   };
 }
 
-function runChild(kind, cfg) {
-  return new Promise((resolve, reject) => {
-    const child = fork(__filename, ['--child', kind], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    let result = null;
-    child.on('message', (m) => (result = m));
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      if (result && result.error) reject(new Error(`${kind} child: ${result.error}`));
-      else if (code !== 0 || !result) reject(new Error(`${kind} child exited with ${signal ?? code}`));
-      else resolve(result);
-    });
-    child.send(cfg);
-  });
-}
-
 // ---------------------------------------------------------------------------------------------------
 // Parent
 
@@ -183,7 +155,6 @@ async function main() {
   const o = parseArgs(process.argv);
   o.models = ensureModels(o.models);
   const slides = ensureSlides(o.slides, o.side);
-  const alone = require('./pipeline-child').runChild;
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'h2g-bench-batch-'));
   const common = { models: o.models, provider: o.provider, threads: o.threads, batchSize: o.batchSize };
   process.stderr.write(
@@ -193,12 +164,17 @@ async function main() {
   const aloneRuns = [];
   for (let r = 0; r < o.rounds; r++) {
     const dir = path.join(work, `round-${r}`);
-    const batch = await runChild('batch', {
-      ...common,
-      slides,
-      outDir: path.join(dir, 'out'),
-      cacheDir: path.join(dir, 'cache'),
-    });
+    const batch = await runChild(
+      'batch',
+      {
+        ...common,
+        slides,
+        outDir: path.join(dir, 'out'),
+        cacheDir: path.join(dir, 'cache'),
+      },
+      process.env,
+      __filename,
+    );
     const cli0 = performance.now();
     const cli = spawnSync(
       process.execPath,
@@ -217,7 +193,7 @@ async function main() {
     );
     batch.cachedCliSeconds = (performance.now() - cli0) / 1000;
     if (cli.status !== 0) throw new Error(`cached CLI run failed: ${cli.stderr}`);
-    const a = await alone('alone', { ...common, dist: DIST, patches: batch.patches }, process.env);
+    const a = await runChild('alone', { ...common, dist: DIST, patches: batch.patches }, process.env);
     aloneRuns.push(a);
     rounds.push(batch);
     const ratioIn = batch.seconds / batch.patchRun.seconds;
@@ -251,15 +227,8 @@ async function main() {
   fs.rmSync(work, { recursive: true, force: true });
 }
 
-if (require.main === module && process.argv[2] === '--child') {
-  process.once('message', async (cfg) => {
-    try {
-      process.send(await childBatch(cfg), () => process.exit(0));
-    } catch (err) {
-      process.send({ error: err.stack || String(err) }, () => process.exit(1));
-    }
-  });
-} else if (require.main === module) {
+if (require.main === module && process.argv[2] === '--child') childMain(childBatch);
+else if (require.main === module) {
   main().catch((err) => {
     process.stderr.write(`bench: ${err.message}\n`);
     process.exit(1);

@@ -17,42 +17,24 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parse } from 'csv-parse/sync';
 import { sha256File } from '../../src/models/digest';
 import { VERSION } from '../../src/version';
 import { smallSlides } from '../helpers/batch-slides';
+import { batchArgs, entries, record, type Row, slideFile, table } from '../helpers/batch';
 import { runCli } from '../helpers/cli';
 import { H2G_BIN, MODELS, NO_MPP_TIFF, ROOT } from '../helpers/paths';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'h2g-batch-'));
 const FIXTURE = path.join(ROOT, 'test', 'fixtures', 'qupath-project', 'project.qpproj');
 
-type Row = Record<string, string>;
-const table = (out: string): Row[] => parse(readFileSync(path.join(out, 'cohort.csv')), { columns: true });
 const byName = (rows: Row[]): Record<string, Row> => Object.fromEntries(rows.map((r) => [r.name, r]));
-const slideFile = (out: string, name: string, file: string) => path.join(out, 'slides', name, file);
-const record = (out: string, name: string) => JSON.parse(readFileSync(slideFile(out, name, 'summary.json'), 'utf8'));
-const entries = (cache: string) =>
-  readdirSync(path.join(cache, 'entries')).flatMap((d) => readdirSync(path.join(cache, 'entries', d)));
 
 describe('a cohort with a duplicate, a corrupt slide, missing files and a slide without pixel size', () => {
   const out = path.join(tmp, 'out');
   const cache = path.join(tmp, 'cache');
   const folder = path.join(tmp, 'cohort');
   const [crop0, crop1] = smallSlides(2);
-  const args = (...extra: string[]) => [
-    'batch',
-    folder,
-    FIXTURE,
-    path.join(tmp, 'more.txt'),
-    '--out-dir',
-    out,
-    '--cache',
-    cache,
-    '--models',
-    MODELS.tiny,
-    ...extra,
-  ];
+  const args = (...extra: string[]) => batchArgs([folder, FIXTURE, path.join(tmp, 'more.txt')], out, cache, ...extra);
   let first: Awaited<ReturnType<typeof runCli>>;
 
   beforeAll(async () => {
@@ -227,16 +209,7 @@ describe('a cohort with a duplicate, a corrupt slide, missing files and a slide 
       path.join(tmp, 'c.geojson'),
     ]);
     expect(fresh.stdout).not.toContain('from the result cache');
-    const batch = await runCli([
-      'batch',
-      crop2!,
-      '--out-dir',
-      path.join(tmp, 'out-c'),
-      '--cache',
-      cache,
-      '--models',
-      MODELS.tiny,
-    ]);
+    const batch = await runCli(batchArgs([crop2!], path.join(tmp, 'out-c'), cache));
     expect(batch.code).toBe(0);
     expect(batch.stdout).toContain('this run: 1 segmented (1 from the cache, 0 computed)');
   });
@@ -245,18 +218,7 @@ describe('a cohort with a duplicate, a corrupt slide, missing files and a slide 
 describe('progress', () => {
   test('on a terminal: bars over slides and patches with an ETA', async () => {
     const [, , , crop3] = smallSlides(4);
-    const cmd = [
-      process.execPath,
-      H2G_BIN,
-      'batch',
-      crop3!,
-      '--out-dir',
-      path.join(tmp, 'tty'),
-      '--cache',
-      path.join(tmp, 'tty-cache'),
-      '--models',
-      MODELS.tiny,
-    ];
+    const cmd = [process.execPath, H2G_BIN, ...batchArgs([crop3!], path.join(tmp, 'tty'), path.join(tmp, 'tty-cache'))];
     const quoted = cmd.map((a) => `'${a}'`).join(' ');
     const r = await run('script', ['-qfec', quoted, '/dev/null']);
     expect(r.code).toBe(0);
@@ -267,19 +229,9 @@ describe('progress', () => {
 
   test('otherwise: pino lines, one per slide, with the cohort ETA', async () => {
     const [, , , crop3] = smallSlides(4);
-    const r = await runCli(
-      [
-        'batch',
-        crop3!,
-        '--out-dir',
-        path.join(tmp, 'log'),
-        '--cache',
-        path.join(tmp, 'tty-cache'),
-        '--models',
-        MODELS.tiny,
-      ],
-      { H2G_LOG_LEVEL: 'info' },
-    );
+    const r = await runCli(batchArgs([crop3!], path.join(tmp, 'log'), path.join(tmp, 'tty-cache')), {
+      H2G_LOG_LEVEL: 'info',
+    });
     const lines = r.stderr
       .trim()
       .split('\n')
@@ -306,17 +258,7 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<
 
 describe('interrupted at any moment', () => {
   const slides = smallSlides(7).slice(4); // three slides no other test computes
-  const args = (out: string, cache: string) => [
-    H2G_BIN,
-    'batch',
-    ...slides,
-    '--out-dir',
-    out,
-    '--cache',
-    cache,
-    '--models',
-    MODELS.tiny,
-  ];
+  const args = (out: string, cache: string) => [H2G_BIN, ...batchArgs(slides, out, cache)];
 
   /** Starts a batch and sends `signal` as soon as the first slide's record is there. */
   async function interrupt(out: string, cache: string, signal: NodeJS.Signals): Promise<number | null> {
@@ -367,16 +309,7 @@ describe('output directories that cannot be written', () => {
     const file = path.join(tmp, 'plain-file');
     writeFileSync(file, 'not a folder');
     const cache = path.join(tmp, 'untouched-cache');
-    const r = await runCli([
-      'batch',
-      crop0!,
-      '--out-dir',
-      path.join(file, 'out'),
-      '--cache',
-      cache,
-      '--models',
-      MODELS.tiny,
-    ]);
+    const r = await runCli(batchArgs([crop0!], path.join(file, 'out'), cache));
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
       `h2g: error: cannot write to the output directory ${path.join(file, 'out')}: ENOTDIR: not a directory, mkdir '${path.join(file, 'out')}'\n`,
@@ -390,7 +323,7 @@ describe('output directories that cannot be written', () => {
     chmodSync(locked, 0o555);
     const cache = mkdtempSync(path.join(os.tmpdir(), 'h2g-nobody-'));
     chmodSync(cache, 0o777);
-    const cli = [H2G_BIN, 'batch', crop0!, '--out-dir', locked, '--cache', cache, '--models', MODELS.tiny];
+    const cli = [H2G_BIN, ...batchArgs([crop0!], locked, cache)];
     const asUser =
       process.getuid?.() === 0
         ? ['setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, ...cli]]

@@ -6,14 +6,14 @@
  * job Slurm refuses, and no Slurm at all.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parse } from 'csv-parse/sync';
 import type { CohortFile } from '../../src/batch/cohort-file';
 import { smallSlides } from '../helpers/batch-slides';
+import { batchArgs, entries, record as readRecord, table } from '../helpers/batch';
 import { runCli } from '../helpers/cli';
-import { MODELS, ROOT } from '../helpers/paths';
+import { ROOT } from '../helpers/paths';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'h2g-slurm-'));
 const out = path.join(tmp, 'out');
@@ -24,31 +24,9 @@ let env: NodeJS.ProcessEnv;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const slurm = (tool: string, ...args: string[]) =>
   execFileSync(tool, args, { env: { ...process.env, ...env }, encoding: 'utf8' });
-const record = (name: string) => {
-  const file = path.join(out, 'slides', name, 'summary.json');
-  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null;
-};
-const batch = (...extra: string[]) =>
-  runCli(
-    [
-      'batch',
-      ...slides,
-      '--out-dir',
-      out,
-      '--cache',
-      cache,
-      '--models',
-      MODELS.tiny,
-      '--executor',
-      'slurm',
-      '--slurm-array-size',
-      '3',
-      '--slurm-poll-seconds',
-      '0.5',
-      ...extra,
-    ],
-    env,
-  );
+const record = (name: string) => readRecord(out, name);
+const batch = (inputs: string[], ...extra: string[]) =>
+  runCli(batchArgs(inputs, out, cache, '--executor', 'slurm', '--slurm-poll-seconds', '0.5', ...extra), env);
 const current = () => JSON.parse(readFileSync(path.join(out, '.h2g', 'slurm', 'current.json'), 'utf8'));
 
 async function jobEnded(jobId: string): Promise<void> {
@@ -68,7 +46,7 @@ describe('a cohort over three array tasks, one task cancelled and the batch subm
   let keptFinishedAt: string;
 
   test('submit without waiting: a job array of three tasks over the six slides', async () => {
-    const r = await batch('--no-wait');
+    const r = await batch(slides, '--slurm-array-size', '3', '--no-wait');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const m = /submitted Slurm job (\d+): 6 of 6 slides in 3 array tasks/.exec(r.stdout);
@@ -94,24 +72,22 @@ describe('a cohort over three array tasks, one task cancelled and the batch subm
   }, 240_000);
 
   test('the same command again submits only the lost slide, follows it and merges the table', async () => {
-    const r = await batch();
+    const r = await batch(slides, '--slurm-array-size', '3');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/submitted Slurm job \d+: 1 of 6 slides in 1 array tasks/);
     expect(current().jobId).not.toBe(firstJob);
     const resubmitted = JSON.parse(readFileSync(path.join(current().dir, 'cohort.json'), 'utf8')) as CohortFile;
     expect(resubmitted.slides.map((s) => s.name)).toEqual([lost]);
     expect(r.stdout).toContain('cohort: 6 slides, 6 segmented, 0 failed, 0 pending');
-    const rows = parse(readFileSync(path.join(out, 'cohort.csv')), { columns: true }) as Record<string, string>[];
+    const rows = table(out);
     expect(rows.map((row) => [row.name, row.status])).toEqual(slides.map((s) => [path.basename(s, '.tif'), 'ok']));
     expect(record(kept).run.finishedAt).toBe(keptFinishedAt); // not computed again
     expect(readFileSync(path.join(out, 'report.html'), 'utf8')).toContain('6 segmented');
-    expect(
-      readdirSync(path.join(cache, 'entries')).flatMap((d) => readdirSync(path.join(cache, 'entries', d))),
-    ).toHaveLength(6);
+    expect(entries(cache)).toHaveLength(6);
   }, 240_000);
 
   test('once everything is there, the command submits nothing and exits 0', async () => {
-    const r = await batch();
+    const r = await batch(slides, '--slurm-array-size', '3');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('nothing to submit');
     expect(current().jobId).not.toBe(firstJob);
@@ -120,24 +96,7 @@ describe('a cohort over three array tasks, one task cancelled and the batch subm
   test('a job Slurm refuses: a clear message, nothing submitted, nothing lost', async () => {
     const before = current();
     const extra = smallSlides(7)[6]!;
-    const r = await runCli(
-      [
-        'batch',
-        ...slides,
-        extra,
-        '--out-dir',
-        out,
-        '--cache',
-        cache,
-        '--models',
-        MODELS.tiny,
-        '--executor',
-        'slurm',
-        '--slurm-partition',
-        'no-such-partition',
-      ],
-      env,
-    );
+    const r = await batch([...slides, extra], '--slurm-partition', 'no-such-partition');
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
       /^h2g: error: Slurm refused the job: sbatch: error: .*[Ii]nvalid partition.* \(job script kept at .*job\.sh; nothing was submitted\)\n$/,
@@ -151,22 +110,9 @@ test('no Slurm installed: a clear message before anything is written', async () 
   const emptyPath = path.join(tmp, 'empty-path');
   mkdirSync(emptyPath);
   const fresh = path.join(tmp, 'no-slurm');
-  const r = await runCli(
-    // A slide no run has seen, so there is something to submit.
-    [
-      'batch',
-      smallSlides(8)[7]!,
-      '--out-dir',
-      fresh,
-      '--cache',
-      path.join(tmp, 'no-slurm-cache'),
-      '--models',
-      MODELS.tiny,
-      '--executor',
-      'slurm',
-    ],
-    { PATH: emptyPath },
-  );
+  // A slide no run has seen, so there is something to submit.
+  const args = batchArgs([smallSlides(8)[7]!], fresh, path.join(tmp, 'no-slurm-cache'), '--executor', 'slurm');
+  const r = await runCli(args, { PATH: emptyPath });
   expect(r.code).toBe(1);
   expect(r.stderr).toBe(
     "h2g: error: Slurm's 'sbatch' is not installed here (not found on PATH): --executor slurm needs the Slurm client tools (Debian: slurm-client) on a host that can submit jobs; without Slurm, run without --executor slurm (job script kept at " +
