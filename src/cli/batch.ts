@@ -8,7 +8,7 @@ import { defaultCacheDir } from '../batch/cache';
 import { BatchInputError } from '../batch/errors';
 import { publishSummary } from '../batch/outcome';
 import { runBatch } from '../batch/run-batch';
-import { runSlurmBatch, type SlurmFlags } from '../batch/slurm/executor';
+import { runSlurmBatch, type SlurmFlags, writeShardsOnly } from '../batch/slurm/executor';
 import { createLogger } from '../log';
 import { resolveModelDirectory } from '../models/select';
 import { UsageError } from './errors';
@@ -18,7 +18,8 @@ interface BatchFlags extends PipelineFlags, SlurmFlags {
   outDir: string;
   cache?: string;
   rehash?: boolean;
-  executor: 'local' | 'slurm';
+  executor: 'local' | 'slurm' | 'shards';
+  shards?: number;
   cohort?: string;
   shard?: number;
 }
@@ -68,6 +69,11 @@ async function action(inputs: string[], flags: BatchFlags): Promise<void> {
   };
   const signals = abortOnSignals();
   try {
+    if (flags.executor === 'shards') {
+      const slurm = { ...flags, slurmArraySize: flags.shards };
+      process.exitCode = (await writeShardsOnly({ ...common, inputs, slurm })).exitCode;
+      return;
+    }
     if (flags.executor === 'slurm') {
       const outcome = await runSlurmBatch({ ...common, inputs, slurm: flags, signal: signals.signal });
       process.exitCode = signals.exitCode() ?? outcome.exitCode;
@@ -104,7 +110,14 @@ export function batchCommand(): Command {
     .option('--cache <dir>', 'result cache directory (default: $H2G_CACHE, else ~/.cache/h2gnet/results)')
     .option('--rehash', 'hash every slide again instead of trusting the remembered digests');
   return addPipelineOptions(command)
-    .addOption(new Option('--executor <where>', 'where slides run').choices(['local', 'slurm']).default('local'))
+    .addOption(
+      new Option('--executor <where>', 'local: this machine; slurm: an sbatch job array; shards: shard files for another scheduler').choices(['local', 'slurm', 'shards']).default('local'),
+    )
+    .option(
+      '--shards <n>',
+      'with --executor shards: how many (default: one per slide, at most 100)',
+      number('shards', 1, 100000, true),
+    )
     .option('--slurm-partition <name>', 'Slurm partition (default: the cluster default)')
     .option(
       '--slurm-array-size <n>',

@@ -5,25 +5,23 @@
  * squeue, and when every task has ended the cohort table and report are merged from the slides'
  * records. Running the same command again follows a job still running, or submits only what is missing.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../../log';
 import type { ExecutionProvider } from '../../models/model-set';
 import { writeFileAtomically } from '../../output/atomic';
 import { type CohortFile, cohortFilePath, makeCohortFile, stateDir, writeCohortFile } from '../cohort-file';
 import { BatchInputError } from '../errors';
-import { resultKey } from '../identity';
 import { type CohortSlide, expandInputs } from '../inputs';
 import { publishSummary } from '../outcome';
 import { createBatchProgress } from '../progress';
 import { publishCohort } from '../publish';
 import { openBatchContext, type BatchContext, type BatchSettingsRequest } from '../run-batch';
-import { readSlideRecord, writeSlideFailure, writeSlideResult } from '../slide-output';
+import { readSlideRecord } from '../slide-output';
 import { countByStatus } from '../table';
 import { finalTaskStates, sbatch, squeueTasks } from './commands';
-import { jobScript, type SlurmFlags } from './job-script';
-import { assignShards } from './shards';
+import type { SlurmFlags, TaskCommand } from './job-script';
+import { DEFAULT_SHARDS, missingSlides, writeShards } from './plan';
 
 export type { SlurmFlags } from './job-script';
 
@@ -46,9 +44,6 @@ interface Submission {
   submittedAt: string;
 }
 
-/** Default number of array tasks: one per slide up to this many. */
-const DEFAULT_ARRAY_SIZE = 100;
-
 function currentFile(outDir: string): string {
   return path.join(stateDir(outDir), 'slurm', 'current.json');
 }
@@ -61,82 +56,46 @@ async function readCurrent(outDir: string): Promise<Submission | null> {
   }
 }
 
-/**
- * Whether a slide needs a task: no, when its record (ok, or failed unless `retryFailed`) was made
- * under these settings from the file as it is now, or when the cache holds its result (then the record
- * is written here). Never hashes: a slide no task has hashed yet needs one.
- */
-async function needsRun(
-  slide: CohortSlide,
-  ctx: BatchContext,
-  outDir: string,
-  settingsId: string,
-  retryFailed: boolean,
-): Promise<boolean> {
-  const known = await ctx.cache.digests.knownSlide(slide.path);
-  if (!known) return true;
-  const record = await readSlideRecord(outDir, slide.name);
-  if (record && record.settingsId === settingsId && record.slideSha256 === known) {
-    if (record.status === 'ok' || !retryFailed) return false;
-  }
-  const key = resultKey(known, ctx.models, ctx.settings.options);
-  const found = await ctx.cache.lookup(key.key, 'sizes');
-  if (found.state !== 'hit') return true;
-  const run = { cached: true, finishedAt: new Date().toISOString(), seconds: 0, host: 'submit' };
-  await writeSlideResult(outDir, { name: slide.name, slide: slide.path, settingsId, sameAs: null, run }, found.entry);
-  return false;
-}
-
 async function submit(
   req: SlurmRequest,
   ctx: BatchContext,
   cohort: CohortFile,
   todo: CohortSlide[],
 ): Promise<Submission> {
-  const sizes = await Promise.all(todo.map(async (s) => (await stat(s.path).catch(() => null))?.size ?? 0));
-  const tasks = Math.min(todo.length, req.slurm.slurmArraySize ?? DEFAULT_ARRAY_SIZE);
-  const shards = assignShards(sizes, tasks);
-  const used = Math.max(...shards) + 1;
-  const dir = path.join(stateDir(req.outDir), 'slurm', `${Date.now()}-${randomBytes(3).toString('hex')}`);
-  await mkdir(dir, { recursive: true });
-  const shardFile = path.join(dir, 'cohort.json');
-  await writeCohortFile(shardFile, { ...makeCohortFile(todo, ctx.settings), shards });
-  const script = path.join(dir, 'job.sh');
-  await writeFile(
-    script,
-    jobScript(req.slurm, used, dir, {
-      cohortFile: shardFile,
-      outDir: req.outDir,
-      cacheDir: ctx.cache.dir,
-      modelDirectory: ctx.models.directory,
-      mpp: req.mpp,
-      tissueThreshold: req.tissueThreshold,
-      smoothingUm: req.smoothingUm,
-      batchSize: req.batchSize,
-      threads: req.threads,
-      provider: req.provider,
-    }),
-    { mode: 0o755 },
-  );
+  const files = await writeShards(todo, req.slurm.slurmArraySize ?? DEFAULT_SHARDS, ctx, req.slurm, taskOf(req, ctx));
   let jobId: string;
   try {
-    jobId = await sbatch(script);
+    jobId = await sbatch(files.script);
   } catch (err) {
-    (err as Error).message += ` (job script kept at ${script}; nothing was submitted)`;
+    (err as Error).message += ` (job script kept at ${files.script}; nothing was submitted)`;
     throw err;
   }
   const submission: Submission = {
     jobId,
-    dir,
+    dir: files.dir,
     settingsId: cohort.settingsId,
     slides: todo.length,
-    tasks: used,
+    tasks: files.tasks,
     submittedAt: new Date().toISOString(),
   };
-  await writeFileAtomically(path.join(dir, 'job.json'), `${JSON.stringify(submission, null, 2)}\n`);
+  await writeFileAtomically(path.join(files.dir, 'job.json'), `${JSON.stringify(submission, null, 2)}\n`);
   await writeFileAtomically(currentFile(req.outDir), `${JSON.stringify(submission, null, 2)}\n`);
-  req.log.info({ jobId, tasks: used, slides: todo.length, script }, 'submitted');
+  req.log.info({ jobId, tasks: files.tasks, slides: todo.length, script: files.script }, 'submitted');
   return submission;
+}
+
+function taskOf(req: SlurmRequest, ctx: BatchContext): Omit<TaskCommand, 'cohortFile'> {
+  return {
+    outDir: req.outDir,
+    cacheDir: ctx.cache.dir,
+    modelDirectory: ctx.models.directory,
+    mpp: req.mpp,
+    tissueThreshold: req.tissueThreshold,
+    smoothingUm: req.smoothingUm,
+    batchSize: req.batchSize,
+    threads: req.threads,
+    provider: req.provider,
+  };
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -183,12 +142,43 @@ async function follow(req: SlurmRequest, job: Submission, cohort: CohortFile): P
   }
 }
 
-export async function runSlurmBatch(req: SlurmRequest): Promise<{ exitCode: number }> {
+async function openCohort(
+  req: SlurmRequest,
+): Promise<{ ctx: BatchContext; slides: CohortSlide[]; cohort: CohortFile }> {
   const ctx = await openBatchContext(req);
   const slides = await expandInputs(req.inputs);
   if (slides.length === 0) throw new BatchInputError('the inputs hold no slides');
   const cohort = makeCohortFile(slides, ctx.settings);
   await writeCohortFile(cohortFilePath(req.outDir), cohort);
+  return { ctx, slides, cohort };
+}
+
+/**
+ * `--executor shards`: the shard files and the command of one shard, for any scheduler that starts N
+ * indexed copies of a command (a Kubernetes Indexed Job, a PBS or LSF array, GNU parallel). Running
+ * the plain command again afterwards finds every result in the cache and merges the table.
+ */
+export async function writeShardsOnly(req: SlurmRequest): Promise<{ exitCode: number }> {
+  const { ctx, slides, cohort } = await openCohort(req);
+  const todo = await missingSlides(slides, ctx, req.outDir, cohort, req.slurm.slurmRetryFailed ?? false);
+  if (todo.length === 0) {
+    process.stdout.write('nothing to run: every slide has a result, or failed on the file as it is\n');
+    return { exitCode: 0 };
+  }
+  const files = await writeShards(todo, req.slurm.slurmArraySize ?? DEFAULT_SHARDS, ctx, req.slurm, taskOf(req, ctx));
+  process.stdout.write(
+    [
+      `${todo.length} of ${slides.length} slides in ${files.tasks} shards: ${files.cohortFile}`,
+      `run every shard i = 0..${files.tasks - 1}, in any order and anywhere that sees these files:`,
+      `  ${files.command} --shard <i>`,
+      'then run this command again without --executor to merge the table and the report',
+    ].join('\n') + '\n',
+  );
+  return { exitCode: 0 };
+}
+
+export async function runSlurmBatch(req: SlurmRequest): Promise<{ exitCode: number }> {
+  const { ctx, slides, cohort } = await openCohort(req);
 
   let job = await readCurrent(req.outDir);
   const running = job ? (await squeueTasks(job.jobId)).size > 0 : false;
@@ -198,22 +188,7 @@ export async function runSlurmBatch(req: SlurmRequest): Promise<{ exitCode: numb
     );
   }
   if (!job || !running) {
-    const todo: CohortSlide[] = [];
-    for (const slide of slides) {
-      if (slide.problem) {
-        const run = { cached: false, finishedAt: new Date().toISOString(), seconds: 0, host: 'submit' };
-        await writeSlideFailure(req.outDir, {
-          name: slide.name,
-          slide: slide.path,
-          settingsId: cohort.settingsId,
-          sameAs: null,
-          slideSha256: null,
-          error: slide.problem,
-          run,
-        });
-      } else if (await needsRun(slide, ctx, req.outDir, cohort.settingsId, req.slurm.slurmRetryFailed ?? false))
-        todo.push(slide);
-    }
+    const todo = await missingSlides(slides, ctx, req.outDir, cohort, req.slurm.slurmRetryFailed ?? false);
     if (todo.length === 0) {
       process.stdout.write(
         'nothing to submit: every slide has a result, or failed on the file as it is (--slurm-retry-failed submits those again)\n',

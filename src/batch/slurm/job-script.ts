@@ -43,6 +43,11 @@ export type TaskCommand = Pick<
 /** The h2g entry point of this installation (bin/h2g.js beside src/ and dist/). */
 export const H2G_BIN = path.resolve(__dirname, '..', '..', '..', 'bin', 'h2g.js');
 
+/** One shard's command line, shell-quoted, without its `--shard <index>`. */
+export function taskCommand(t: TaskCommand): string {
+  return quote(taskArgs(t));
+}
+
 function taskArgs(t: TaskCommand): string[] {
   const optional: [string, number | undefined][] = [
     ['--mpp', t.mpp],
@@ -92,7 +97,7 @@ export function jobScript(flags: SlurmFlags, tasks: number, logDir: string, task
     '# only the slides that are still missing.',
     'set -euo pipefail',
     ...(flags.slurmSetup ? [flags.slurmSetup] : []),
-    `exec ${quote(taskArgs(task))} --shard "$SLURM_ARRAY_TASK_ID"`,
+    `exec ${taskCommand(task)} --shard "$SLURM_ARRAY_TASK_ID"`,
     '',
   ].join('\n');
 }
