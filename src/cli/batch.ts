@@ -111,7 +111,12 @@ export function batchCommand(): Command {
     .option('--rehash', 'hash every slide again instead of trusting the remembered digests');
   return addPipelineOptions(command)
     .addOption(
-      new Option('--executor <where>', 'local: this machine; slurm: an sbatch job array; shards: shard files for another scheduler').choices(['local', 'slurm', 'shards']).default('local'),
+      new Option(
+        '--executor <where>',
+        'local: this machine; slurm: an sbatch job array; shards: shard files for another scheduler',
+      )
+        .choices(['local', 'slurm', 'shards'])
+        .default('local'),
     )
     .option(
       '--shards <n>',
