@@ -82,7 +82,6 @@ class LogProgress implements BatchProgress {
 
   begin(total: number): void {
     this.total = total;
-    this.log.info({ slides: total }, 'batch started');
   }
 
   slideStarted(name: string): void {

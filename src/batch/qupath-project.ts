@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { BatchInputError } from './errors';
 
@@ -81,9 +81,4 @@ export async function readQuPathProject(file: string): Promise<ProjectImage[]> {
     }
     return { name, path: relocate(local, parsed.data.uri, project), problem: null };
   });
-}
-
-/** For messages and tests: the URI QuPath writes for a path. */
-export function qupathFileUri(file: string): string {
-  return pathToFileURL(file).href.replace(/^file:\/\/\//, 'file:/');
 }
