@@ -130,7 +130,10 @@ export async function runBatch(req: BatchRequest): Promise<BatchOutcome> {
     cohort = makeCohortFile(slides, settings);
     await writeCohortFile(cohortFilePath(req.outDir), cohort);
   }
-  req.log.info({ slides: slides.length, outDir: req.outDir, cache: cache.dir, models: models.directory }, 'batch started');
+  req.log.info(
+    { slides: slides.length, outDir: req.outDir, cache: cache.dir, models: models.directory },
+    'batch started',
+  );
   let counts: RunCounts;
   try {
     counts = await runSlides(slides, {
