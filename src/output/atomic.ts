@@ -4,13 +4,17 @@
  * `checkOutputPaths` refuses an output that resolves (symlinks, `..`, hard links) to an input or to
  * another output: `h2g segment slide.svs -o slide.svs` overwrote the slide with GeoJSON.
  * `writeFileAtomic` writes to a temporary file beside the target, flushes it to disk and renames it
- * over the target (write-file-atomic, npm's own): a reader sees the old file or the new one; on a full
- * disk (or any failure) the target keeps its old content and the temporary file is removed. A symlink
- * at the target is followed (checkOutputPaths has made sure it does not lead to an input).
+ * over the target: a reader sees the old file or the new one; on a full disk (or any failure) the
+ * target keeps its old content and the temporary file is removed. A symlink at the target is followed
+ * (checkOutputPaths has made sure it does not lead to an input).
+ *
+ * Written by hand because npm's write-file-atomic 7 issues one write(2) and ignores a short count: at
+ * a file-size limit it renamed a truncated PNG over the previous result (test/cli/outputs.test.ts).
+ * FileHandle.writeFile loops until every byte is written or a write fails.
  */
-import { readFile, realpath, stat } from 'node:fs/promises';
+import { randomInt } from 'node:crypto';
+import { open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import writeFileAtomicLib from 'write-file-atomic';
 
 export class OutputPathError extends Error {
   override name = 'OutputPathError';
@@ -60,13 +64,22 @@ export async function checkOutputPaths(
 
 /** Writes `data` to `file` atomically (see above). */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  await writeFileAtomicLib(
-    file,
-    typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength),
-  );
+  const target = await realpath(file).catch(() => path.resolve(file));
+  const temporary = `${target}.${process.pid}${randomInt(1e9)}`;
+  const handle = await open(temporary, 'wx');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+    await handle.close();
+    await rename(temporary, target);
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    await unlink(temporary).catch(() => undefined);
+    throw err;
+  }
 }
 
-/** write-file-atomic's temporary names: the target's name, a dot and a decimal hash. */
+/** Temporary names: the target's name, a dot and a decimal number. */
 export function isAtomicTemporary(name: string, target: string): boolean {
   return name.startsWith(`${target}.`) && /^\d+$/.test(name.slice(target.length + 1));
 }

@@ -116,7 +116,7 @@ describe('QuPath projects', () => {
 
   test('wrapped builders are unwrapped; remote images and multi-file images are named as problems', async () => {
     const project = JSON.parse(readFileSync(FIXTURE, 'utf8'));
-    const inner = project.images[1].serverBuilder;
+    const inner = { ...project.images[1].serverBuilder, uri: `file:${BROKEN_SVS}` };
     project.images[0].serverBuilder = { builderType: 'rotated', rotation: 'ROTATE_90', builder: inner };
     project.images[1].serverBuilder = { builderType: 'uri', uri: 'https://omero.example.org/webclient/img/1' };
     project.images[2].serverBuilder = {

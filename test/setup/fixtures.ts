@@ -48,12 +48,19 @@ export function jpegPyramid(src: string, out: string, xres: string, unit: 'cm' |
   vips(['tiffsave', src, out, ...TILED_PYRAMID, ...JPEG, '--xres', xres, '--yres', xres, '--resunit', unit]);
 }
 
+/** Makes `target` if absent; jest workers may make one at once, so each builds under its own name. */
 export function makeOnce(target: string, make: (tmp: string) => void): void {
   if (existsSync(target)) return;
-  const tmp = `${target}.partial${path.extname(target)}`;
+  const tmp = `${target}.partial-${process.pid}${path.extname(target)}`;
   rmSync(tmp, { recursive: true, force: true });
   make(tmp);
-  renameSync(tmp, target);
+  try {
+    renameSync(tmp, target);
+  } catch (err) {
+    // A folder another worker finished first cannot be renamed over: keep that one.
+    if (!existsSync(target)) throw err;
+    rmSync(tmp, { recursive: true, force: true });
+  }
 }
 
 /** Draws the shapes at 1/4 resolution, then vips scales up by 4 (nearest) into a 40x pyramid. */
