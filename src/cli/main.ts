@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { reportAndExit } from './errors';
 import { demoCommand } from './demo';
+import { evaluateCommand } from './evaluate';
 import { infoCommand } from './info';
 import { modelsCommand } from './models';
 import { segmentCommand } from './segment';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   program.addCommand(modelsCommand().exitOverride());
   program.addCommand(demoCommand().exitOverride());
   program.addCommand(segmentCommand().exitOverride());
+  program.addCommand(evaluateCommand().exitOverride());
   program.addCommand(serveCommand().exitOverride());
   return program;
 }

@@ -6,7 +6,7 @@ dense layers form one chain in graph order, which is also our modules' order. So
 possibly followed by a BatchNormalization node) and the dense layers (Gemm, or MatMul + Add) are read
 in topological order and copied, with every shape checked. Exporters fold batch norm into the conv
 weights (ours and scripts/make_test_models.py do); a folded conv is loaded as conv + identity batch
-norm, and `recalibrate_batch_norm` then re-derives batch statistics that keep the function unchanged,
+norm, and `batchnorm.recalibrate_batch_norm` then re-derives batch statistics that keep the function unchanged,
 so training mode does not start from a different network than the one installed.
 
 A U-Net exporter may concatenate [upsampled, skip] instead of Keras' [skip, upsampled]; the consuming
@@ -165,44 +165,3 @@ def load_onnx_weights(net: nn.Module, path: str) -> None:
             _set(bn.bias, b, what)
             _set(bn.running_mean, np.zeros_like(b), what)
             _set(bn.running_var, np.full_like(b, 1 - bn.eps), what)
-
-
-@torch.no_grad()
-def recalibrate_batch_norm(net: nn.Module, batches) -> None:
-    """For each conv + batch norm pair, measures the conv output's per-channel mean and variance on
-    `batches` (tuples of forward arguments) in eval mode and rewrites the batch norm so that
-    running statistics = measured ones while eval-mode outputs stay the same: gamma' = gamma * sd / sd0,
-    beta' = beta + gamma * (mu - mu0) / sd0, mean' = mu, var' = var (sd = sqrt(var + eps))."""
-    pairs = [(conv, bn) for kind, conv, bn in torch_layers(net) if kind == "conv" and bn is not None]
-    stats = {id(conv): [0.0, 0.0, 0] for conv, _ in pairs}
-
-    def hook(mod, _inputs, out):
-        s = stats[id(mod)]
-        x = out.transpose(0, 1).flatten(1).double()
-        s[0] = s[0] + x.sum(1)
-        s[1] = s[1] + (x * x).sum(1)
-        s[2] += x.shape[1]
-
-    handles = [conv.register_forward_hook(hook) for conv, _ in pairs]
-    was_training = net.training
-    net.eval()
-    try:
-        for args in batches:
-            net(*args)
-    finally:
-        for h in handles:
-            h.remove()
-        net.train(was_training)
-    for conv, bn in pairs:
-        total, sq, n = stats[id(conv)]
-        if n == 0:
-            continue
-        mu = (total / n).float()
-        var = (sq / n - (total / n) ** 2).clamp(min=0).float()
-        sd0 = torch.sqrt(bn.running_var + bn.eps)
-        sd = torch.sqrt(var + bn.eps)
-        beta = bn.bias + bn.weight * (mu - bn.running_mean) / sd0
-        bn.weight.mul_(sd / sd0)
-        bn.bias.copy_(beta)
-        bn.running_mean.copy_(mu)
-        bn.running_var.copy_(var)

@@ -91,6 +91,26 @@ def append_history(path: str, record: dict) -> None:
         f.write(json.dumps(record) + "\n")
 
 
+def end_epoch(stage_dir: str, stage: str, record: dict, stopper: EarlyStopping, net, optimizer, width: float, extra=None) -> None:
+    """Early-stopping bookkeeping, best.pt when the epoch is the best so far, last.pt (what --resume
+    reads) and a history line, for either stage."""
+    epoch = record["epoch"]
+    record["best"] = stopper.update(epoch, record.get("val_loss", record["train_loss"]))
+    model = {k: v.detach().cpu() for k, v in net.state_dict().items()}
+    if record["best"]:
+        save_atomic({"model": model, "epoch": epoch, "metrics": record, "width": width}, os.path.join(stage_dir, "best.pt"))
+    last = {"model": model, "optimizer": optimizer.state_dict(), "epoch": epoch, "stopper": stopper.state(), **(extra or {})}
+    save_atomic(last, os.path.join(stage_dir, "last.pt"))
+    append_history(os.path.join(stage_dir, "history.jsonl"), record)
+    shown = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in record.items() if k != "epoch")
+    log.info("%s epoch %d: %s", stage, epoch + 1, shown)
+
+
+def best_metrics(stage_dir: str) -> dict:
+    best = load_checkpoint(os.path.join(stage_dir, "best.pt"))
+    return {"best_epoch": best["epoch"] + 1, **{k: v for k, v in best["metrics"].items() if k.startswith("val_")}}
+
+
 def progress(total: int, desc: str, enabled: bool = True):
     """tqdm on a terminal (loss in the postfix, ETA from tqdm); nothing when stderr is not one, where
     each epoch logs one line instead."""

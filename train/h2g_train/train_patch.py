@@ -19,8 +19,9 @@ from .config import TrainConfig
 from .losses import cluster_weighted_ce
 from .modelsets import resolve_model_set
 from .networks import PatchClassifier
-from .onnx_import import load_onnx_weights, recalibrate_batch_norm
-from .runtime import EarlyStopping, Precision, Timer, append_history, load_checkpoint, log, progress, save_atomic
+from .batchnorm import estimate_batch_norm, recalibrate_batch_norm
+from .onnx_import import load_onnx_weights
+from .runtime import EarlyStopping, Precision, Timer, best_metrics, end_epoch, load_checkpoint, log, progress, save_atomic
 from .sampler import HierarchicalSampler, PatchDataset, index_slide
 
 # Sample streams besides the epochs (0, 1, ...): each its own reproducible sequence of draws.
@@ -42,16 +43,20 @@ def loader(sampler, cfg: TrainConfig, n: int, stream: int, augment=None, device=
 
 
 def start_network(cfg: TrainConfig, sampler) -> PatchClassifier:
+    """The seeded initial network, or the installed one when fine-tuning; either way with batch-norm
+    statistics measured on training patches, so its eval-mode features (the clusters') mean something."""
     torch.manual_seed(cfg.seed)
     net = PatchClassifier(cfg.width)
+    batches = [(x,) for x, _, _ in loader(sampler, cfg, min(256, 4 * cfg.batch_size), STREAM_CALIBRATION)]
     if cfg.init:
         ms = resolve_model_set(cfg.init)
         if abs(ms.width - cfg.width) > 1e-9:
             raise ValueError(f"{cfg.init} has a patch network of width {ms.width}; give --width {ms.width}")
         load_onnx_weights(net, ms.patch)
-        batches = [(x,) for x, _, _ in loader(sampler, cfg, min(256, 4 * cfg.batch_size), STREAM_CALIBRATION)]
         recalibrate_batch_norm(net, batches)
         log.info("patch network: %s (fine-tuning)", ms.patch)
+    else:
+        estimate_batch_norm(net, batches)
     return net
 
 
@@ -118,7 +123,6 @@ def run_patch_stage(cfg: TrainConfig, train_entries, val_entries, run_dir: str, 
     if state is not None:
         optimizer.load_state_dict(state["optimizer"])
     val_batches = loader(val_sampler, cfg, cfg.val_patches, STREAM_VAL, device=device) if val_sampler and cfg.val_patches else None
-    history = os.path.join(pdir, "history.jsonl")
     for epoch in range(start_epoch, cfg.epochs):
         if stopper.stop:
             break
@@ -140,16 +144,5 @@ def run_patch_stage(cfg: TrainConfig, train_entries, val_entries, run_dir: str, 
         record = {"epoch": epoch, "train_loss": total / max(seen, 1), "seconds": timer(), "steps_per_s": seen / timer()}
         if val_batches is not None:
             record.update(validate(net, feature_net, clusterer, val_batches, device, precision))
-        improved = stopper.update(epoch, record.get("val_loss", record["train_loss"]))
-        record["best"] = improved
-        cpu_model = {k: v.detach().cpu() for k, v in net.state_dict().items()}
-        if improved:
-            save_atomic({"model": cpu_model, "epoch": epoch, "metrics": record, "width": cfg.width}, os.path.join(pdir, "best.pt"))
-        save_atomic(
-            {"model": cpu_model, "optimizer": optimizer.state_dict(), "epoch": epoch, "stopper": stopper.state(), "clusters": clusterer.state()},
-            last_file,
-        )
-        append_history(history, record)
-        log.info("patch epoch %d: %s", epoch + 1, ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in record.items() if k != "epoch"))
-    best = load_checkpoint(os.path.join(pdir, "best.pt"))
-    return {"best_epoch": best["epoch"] + 1, **{k: v for k, v in best["metrics"].items() if k.startswith("val_")}}
+        end_epoch(pdir, "patch", record, stopper, net, optimizer, cfg.width, {"clusters": clusterer.state()})
+    return best_metrics(pdir)

@@ -17,9 +17,10 @@ from .geometry import read_tumour_polygons
 from .losses import dice_loss, hard_dice
 from .modelsets import resolve_model_set
 from .networks import RefinementUNet
-from .onnx_import import load_onnx_weights, recalibrate_batch_norm
+from .batchnorm import estimate_batch_norm, recalibrate_batch_norm
+from .onnx_import import load_onnx_weights
 from .refine_inputs import normalise_image, stretch_heatmap, stretch_image, target_mask
-from .runtime import EarlyStopping, Precision, Timer, append_history, load_checkpoint, log, progress, save_atomic
+from .runtime import EarlyStopping, Precision, Timer, best_metrics, end_epoch, load_checkpoint, log, progress
 from .sampler import sample_rng
 from .slides import Slide
 
@@ -75,13 +76,16 @@ def _loader(files, cfg, stream, augment, shuffle):
 def start_network(cfg: TrainConfig, train_files) -> RefinementUNet:
     torch.manual_seed(cfg.seed + 1)
     net = RefinementUNet(cfg.refine_width)
+    batches = [(img, heat) for img, heat, _ in _loader(train_files[:8], cfg, STREAM_VAL, False, False)]
     if cfg.init:
         ms = resolve_model_set(cfg.init)
         if abs(ms.refine_width - cfg.refine_width) > 1e-9:
             raise ValueError(f"{cfg.init} has a refinement network of width {ms.refine_width}; give --refine-width {ms.refine_width}")
         load_onnx_weights(net, ms.refinement)
-        recalibrate_batch_norm(net, [(img, heat) for img, heat, _ in _loader(train_files[:4], cfg, STREAM_VAL, False, False)])
+        recalibrate_batch_norm(net, batches)
         log.info("refinement network: %s (fine-tuning)", ms.refinement)
+    else:
+        estimate_batch_norm(net, batches)
     return net
 
 
@@ -116,7 +120,6 @@ def run_refine_stage(cfg: TrainConfig, train_files, val_files, run_dir: str, dev
     if state is not None:
         optimizer.load_state_dict(state["optimizer"])
     val_batches = _loader(val_files, cfg, STREAM_VAL, False, False) if val_files else None
-    history = os.path.join(rdir, "history.jsonl")
     for epoch in range(start_epoch, cfg.refine_epochs):
         if stopper.stop:
             break
@@ -142,13 +145,5 @@ def run_refine_stage(cfg: TrainConfig, train_files, val_files, run_dir: str, dev
         record = {"epoch": epoch, "train_loss": total / max(seen, 1), "seconds": timer()}
         if val_batches is not None:
             record.update(validate(net, val_batches, device, precision))
-        improved = stopper.update(epoch, record.get("val_loss", record["train_loss"]))
-        record["best"] = improved
-        cpu_model = {k: v.detach().cpu() for k, v in net.state_dict().items()}
-        if improved:
-            save_atomic({"model": cpu_model, "epoch": epoch, "metrics": record, "width": cfg.refine_width}, os.path.join(rdir, "best.pt"))
-        save_atomic({"model": cpu_model, "optimizer": optimizer.state_dict(), "epoch": epoch, "stopper": stopper.state()}, last_file)
-        append_history(history, record)
-        log.info("refine epoch %d: %s", epoch + 1, ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in record.items() if k != "epoch"))
-    best = load_checkpoint(os.path.join(rdir, "best.pt"))
-    return {"best_epoch": best["epoch"] + 1, **{k: v for k, v in best["metrics"].items() if k.startswith("val_")}}
+        end_epoch(rdir, "refine", record, stopper, net, optimizer, cfg.refine_width)
+    return best_metrics(rdir)
