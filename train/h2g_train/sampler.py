@@ -9,8 +9,8 @@ no tumour annotation gets only non-tumour draws instead of skewing the balance).
 slides holds the drawn class gives the other class.
 
 Memory does not grow with the number of slides: the class masks live in memory-mapped cache files
-(one int32 cell index per class cell) that are opened per draw, and each reader keeps at most
-`max_open` slides open. Randomness comes from (seed, epoch, sample index) alone, so every DataLoader
+(one int32 cell index per class cell), at most 32 of them mapped at a time, and each reader keeps at
+most `max_open` slides open. Randomness comes from (seed, epoch, sample index) alone, so every DataLoader
 worker draws its own samples and a run is the same whatever the number of workers.
 """
 
@@ -112,11 +112,14 @@ class Draw:
 
 
 class HierarchicalSampler:
+    MAX_MAPPED = 32  # class-cell files kept memory-mapped (each process); file-backed, reclaimable
+
     def __init__(self, slides: list[SlideClasses]):
         self.slides = [s for s in slides if sum(s.counts) > 0]
         if not self.slides:
             raise ValueError("no slide has any tissue to sample from")
         self.groups = sorted({s.group for s in self.slides})
+        self._mapped: OrderedDict[str, np.ndarray] = OrderedDict()
         # by_class[g][c]: indices of the group's slides holding class c
         self.by_class = [
             [[i for i, s in enumerate(self.slides) if s.group == g and s.counts[c] > 0] for c in (NON_TUMOUR, TUMOUR)]
@@ -131,11 +134,24 @@ class HierarchicalSampler:
         candidates = self.by_class[g][label]
         index = candidates[int(rng.integers(len(candidates)))]
         s = self.slides[index]
-        cells = np.load(s.files[label], mmap_mode="r")
+        cells = self._cells(s.files[label])
         cell = int(cells[int(rng.integers(len(cells)))])
         cx = (cell % s.grid_w + rng.random()) * s.width / s.grid_w
         cy = (cell // s.grid_w + rng.random()) * s.height / s.grid_h
         return Draw(index, label, cx, cy)
+
+
+    def _cells(self, path: str) -> np.ndarray:
+        cells = self._mapped.pop(path, None)
+        if cells is None:
+            cells = np.load(path, mmap_mode="r")
+            while len(self._mapped) >= self.MAX_MAPPED:
+                self._mapped.popitem(last=False)
+        self._mapped[path] = cells
+        return cells
+
+    def __getstate__(self):  # worker processes map their own
+        return {**self.__dict__, "_mapped": OrderedDict()}
 
 
 def sample_rng(seed: int, stream: int, index: int) -> np.random.Generator:

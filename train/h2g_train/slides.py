@@ -55,10 +55,12 @@ def pixel_size(props) -> float | None:
 
 
 def to_rgb(region) -> np.ndarray:
-    """OpenSlide's premultiplied RGBA -> RGB on white (transparent = outside the scanned area)."""
+    """openslide-python's RGBA (already un-premultiplied) -> RGB, white where fully transparent
+    (outside the scanned area), as the pipeline's native conversion (src/native/pixel_convert.h)."""
     a = np.asarray(region, dtype=np.uint8)
-    rgb, alpha = a[..., :3].astype(np.float32), a[..., 3:4].astype(np.float32)
-    return np.clip(rgb + (255.0 - alpha), 0, 255).astype(np.uint8)
+    rgb = a[..., :3].copy()
+    rgb[a[..., 3] == 0] = 255
+    return rgb
 
 
 def axis_weights(dst: int, src: int, scale: float, origin=0.0, lo_clamp=0.0, hi_clamp=None):
