@@ -7,7 +7,14 @@ import { rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sha256File } from './digest';
 import { ModelError } from './errors';
-import { MANIFEST_FILE, type Manifest, ManifestSchema, type ModelParameters, PUBLISHED_FILES } from './manifest';
+import {
+  MANIFEST_FILE,
+  type Manifest,
+  ManifestSchema,
+  type ModelParameters,
+  PUBLISHED_FILES,
+  type TrainingRecord,
+} from './manifest';
 import { loadModelSet } from './model-set';
 import { checkSetName, commitStaging, type ModelRole, ROLES } from './store';
 
@@ -18,6 +25,8 @@ export interface InstallOptions {
   demo: boolean;
   description?: string;
   parameters?: ModelParameters;
+  /** How a trained set was made (its manifest's `training`), kept as it is. */
+  training?: TrainingRecord;
   /** Sizes the files must have (the published release's known sizes); roles left out are not checked. */
   expectedSizes?: Partial<Record<ModelRole, number>>;
   /** Clock for installedAt, so tests can pin it. */
@@ -67,6 +76,7 @@ export function buildManifest(options: InstallOptions, files: Record<ModelRole, 
     installedAt: (options.now?.() ?? new Date()).toISOString(),
     files: { patch: { ...files.patch }, refinement: { ...files.refinement } },
     ...(options.parameters ? { parameters: options.parameters } : {}),
+    ...(options.training ? { training: options.training } : {}),
   });
 }
 

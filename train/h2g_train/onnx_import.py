@@ -35,6 +35,8 @@ def _graph_tables(model: onnx.ModelProto):
             for a in node.attribute:
                 if a.name == "value":
                     consts[node.output[0]] = numpy_helper.to_array(a.t)
+        elif node.op_type == "Identity" and node.input[0] in consts:  # exporters alias equal weights
+            consts[node.output[0]] = consts[node.input[0]]
     consumers: dict[str, list] = {}
     producer = {}
     for node in g.node:
@@ -118,7 +120,7 @@ def torch_layers(net: nn.Module):
 
 def _set(param: torch.Tensor, value: np.ndarray, what: str):
     if tuple(param.shape) != tuple(value.shape):
-        raise ImportError_(f"{what}: the file has shape {tuple(value.shape)}, the network {tuple(param.shape)}")
+        raise ImportError_(f"{what}: the file has shape {tuple(value.shape)}, the network {tuple(param.shape)} (a different width or architecture)")
     with torch.no_grad():
         param.copy_(torch.from_numpy(np.array(value, dtype=np.float32)))
 

@@ -189,8 +189,8 @@ class PatchDataset(torch.utils.data.Dataset):
         rng = sample_rng(self.seed, self.stream, i)
         draw = self.sampler.draw(rng)
         patch = self.read(draw)
-        if self.augment is not None:
-            patch = self.augment(patch, rng)
+        if self.augment is not None:  # colour augmentation works on 8-bit pixels
+            patch = self.augment(np.rint(patch).astype(np.uint8), rng)
         x = torch.from_numpy(np.ascontiguousarray(patch.transpose(2, 0, 1))).float().div_(255.0)
         return x, draw.label, draw.slide
 

@@ -129,12 +129,13 @@ class Slide:
         return read, (self.levels[read].downsample if exact else wanted), exact
 
     def read_patch(self, x0: float, y0: float, size: int, patch_mpp: float) -> np.ndarray:
-        """uint8 (size, size, 3) at the patch magnification whose top-left is level-0 (x0, y0); pixels
-        past the slide are white, as the pipeline pads them."""
+        """float32 (size, size, 3), values 0..255, at the patch magnification whose top-left is level-0
+        (x0, y0): the pipeline's patch before its division by 255 (resampled values are not rounded,
+        as there); pixels past the slide are white, as the pipeline pads them."""
         level, scale, exact = self.patch_plan(patch_mpp)
         lv = self.levels[level]
         if exact:
-            out = to_rgb(self.osr.read_region((round(x0), round(y0)), level, (size, size)))
+            out = to_rgb(self.osr.read_region((round(x0), round(y0)), level, (size, size))).astype(np.float32)
             # White past the level's edge at the patch magnification (the pipeline pads the same).
             col0 = round(x0 / lv.downsample)
             row0 = round(y0 / lv.downsample)
@@ -152,7 +153,7 @@ class Slide:
             wx = wx[None, :, None]
             top = src[ya][:, xa] + (src[ya][:, xb] - src[ya][:, xa]) * wx
             bottom = src[yb][:, xa] + (src[yb][:, xb] - src[yb][:, xa]) * wx
-            out = np.rint(top + (bottom - top) * wy[:, None, None]).astype(np.uint8)
+            out = (top + (bottom - top) * wy[:, None, None]).astype(np.float32)
             col0, row0 = x0 / scale, y0 / scale
         # The slide's extent at the patch magnification (grid.ts): pixels beyond it are white.
         w10 = lv.width if exact else max(1, round(self.levels[0].width / scale))
