@@ -32,11 +32,11 @@ def _add_config_options(p: argparse.ArgumentParser) -> None:
             p.add_argument(flag, type=kind, default=None, help=help_text)
 
 
-def _config(args) -> TrainConfig:
+def _config(args) -> tuple[TrainConfig, set[str]]:
     given = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig) if getattr(args, f.name) is not None}
     cfg = TrainConfig(**given)
     cfg.validate()
-    return cfg
+    return cfg, set(given)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -82,7 +82,8 @@ def main(argv=None) -> int:
         bad = [s for s in stages if s not in STAGES]
         if bad or not stages:
             parser.error(f"--stages takes a comma-separated subset of {','.join(STAGES)}, got {args.stages}")
-        results = run(args.dataset, args.run, _config(args), out_dir=args.out, resume=args.resume, stages=stages, h2g=args.h2g)
+        cfg, given = _config(args)
+        results = run(args.dataset, args.run, cfg, out_dir=args.out, resume=args.resume, stages=stages, h2g=args.h2g, given=given)
         print(json.dumps(results, indent=2))
         return 0
     except (AnnotationError, SlideReadError, FileNotFoundError, RuntimeError) as err:

@@ -13,6 +13,8 @@ counterpart; plain batch norm is used."""
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -23,6 +25,7 @@ UNET_ENCODER = [8, 16, 32, 64, 128, 128, 256, 256]
 UNET_BOTTLENECK = 512
 UNET_DECODER = [256, 256, 128, 128, 64, 32, 16, 8]
 DENSE = 100
+TUMOUR_PRIOR = 0.1
 
 
 def make_divisible(v: float, divisor=8) -> int:
@@ -111,6 +114,10 @@ class RefinementUNet(nn.Module):
             self.decoder.append(_block(scale(skip) + cin, scale(f), decoder_dropout))
             cin = scale(f)
         self.head = nn.Conv2d(cin, 2, 1)
+        # Start every pixel at a tumour probability of TUMOUR_PRIOR rather than 1/2, so the Dice loss
+        # first learns where tumour is instead of first undoing a half-tumour image (Keras' zero bias).
+        with torch.no_grad():
+            self.head.bias.copy_(torch.tensor([0.0, math.log(TUMOUR_PRIOR / (1 - TUMOUR_PRIOR))]))
 
     @property
     def min_size(self) -> int:

@@ -22,6 +22,8 @@ from .train_patch import run_patch_stage
 from .train_refine import cache_slide, run_refine_stage
 
 STAGES = ("patch", "heatmaps", "refine", "export")
+# What a resumed run may change: how long it trains and where it runs, not what it learns from.
+RESUMABLE = {"epochs", "patience", "refine_epochs", "refine_patience", "workers", "threads", "device", "amp"}
 
 
 class RunError(ValueError):
@@ -35,8 +37,10 @@ def _write_json(path: str, obj) -> None:
     os.replace(path + ".partial", path)
 
 
-def open_run(dataset_path: str, run_dir: str, cfg: TrainConfig, resume: bool):
-    """(dataset, config, splits, digest): new runs record them; resumed runs must match them."""
+def open_run(dataset_path: str, run_dir: str, cfg: TrainConfig, resume: bool, given=None):
+    """(dataset, config, splits, digest): new runs record them; resumed runs must match them. `given`:
+    the parameters the caller set (None = all of cfg); on resume those in RESUMABLE replace the saved
+    ones, and any other that differs is refused."""
     dataset = load_dataset(dataset_path)
     digest = dataset.digest()
     cfg_file = os.path.join(run_dir, "config.json")
@@ -47,7 +51,17 @@ def open_run(dataset_path: str, run_dir: str, cfg: TrainConfig, resume: bool):
             saved = json.load(f)
         if saved["datasetSha256"] != digest:
             raise RunError(f"{dataset.path} (or its annotations) changed since the run in {run_dir} started; start a new run")
-        return dataset, TrainConfig.from_dict(saved["config"]), saved["splits"], digest
+        merged = dict(saved["config"])
+        for name in cfg.to_dict() if given is None else given:
+            new = getattr(cfg, name)
+            if name in RESUMABLE:
+                merged[name] = new
+            elif new != merged[name]:
+                raise RunError(f"{name} cannot change when resuming (the run has {merged[name]!r}, got {new!r}); start a new run")
+        resumed = TrainConfig.from_dict(merged)
+        if resumed.to_dict() != saved["config"]:
+            _write_json(cfg_file, {**saved, "config": resumed.to_dict()})
+        return dataset, resumed, saved["splits"], digest
     cfg.validate()
     os.makedirs(run_dir, exist_ok=True)
     splits = assign_splits(dataset, cfg.seed, cfg.val_share, cfg.test_share)
@@ -66,8 +80,8 @@ def _load_best(path: str, net):
     return net.eval()
 
 
-def run(dataset_path: str, run_dir: str, cfg: TrainConfig, *, out_dir=None, resume=False, stages=STAGES, h2g=None) -> dict:
-    dataset, cfg, splits, digest = open_run(dataset_path, run_dir, cfg, resume)
+def run(dataset_path: str, run_dir: str, cfg: TrainConfig, *, out_dir=None, resume=False, stages=STAGES, h2g=None, given=None) -> dict:
+    dataset, cfg, splits, digest = open_run(dataset_path, run_dir, cfg, resume, given)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     device = select_device(cfg.device)

@@ -99,11 +99,28 @@ def end_epoch(stage_dir: str, stage: str, record: dict, stopper: EarlyStopping, 
     model = {k: v.detach().cpu() for k, v in net.state_dict().items()}
     if record["best"]:
         save_atomic({"model": model, "epoch": epoch, "metrics": record, "width": width}, os.path.join(stage_dir, "best.pt"))
-    last = {"model": model, "optimizer": optimizer.state_dict(), "epoch": epoch, "stopper": stopper.state(), **(extra or {})}
+    last = {
+        "model": model, "optimizer": optimizer.state_dict(), "epoch": epoch, "stopper": stopper.state(),
+        "rng": rng_state(), **(extra or {}),
+    }  # fmt: skip
     save_atomic(last, os.path.join(stage_dir, "last.pt"))
     append_history(os.path.join(stage_dir, "history.jsonl"), record)
     shown = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in record.items() if k != "epoch")
     log.info("%s epoch %d: %s", stage, epoch + 1, shown)
+
+
+def rng_state() -> dict:
+    """torch's global generators (dropout masks draw from them): saved so a resumed run continues the
+    very sequence an uninterrupted one would have drawn."""
+    return {"cpu": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
+
+
+def restore_rng(state: dict | None) -> None:
+    if not state:
+        return
+    torch.set_rng_state(state["cpu"])
+    if state["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
 
 
 def best_metrics(stage_dir: str) -> dict:

@@ -21,7 +21,7 @@ from .modelsets import resolve_model_set
 from .networks import PatchClassifier
 from .batchnorm import estimate_batch_norm, recalibrate_batch_norm
 from .onnx_import import load_onnx_weights
-from .runtime import EarlyStopping, Precision, Timer, best_metrics, end_epoch, load_checkpoint, log, progress, save_atomic
+from .runtime import EarlyStopping, Precision, Timer, best_metrics, end_epoch, load_checkpoint, log, progress, restore_rng, save_atomic
 from .sampler import HierarchicalSampler, PatchDataset, index_slide
 
 # Sample streams besides the epochs (0, 1, ...): each its own reproducible sequence of draws.
@@ -105,6 +105,7 @@ def run_patch_stage(cfg: TrainConfig, train_entries, val_entries, run_dir: str, 
         feature_net = PatchClassifier(cfg.width)
         feature_net.load_state_dict(load_checkpoint(start_file)["model"])
         log.info("patch stage: resuming after epoch %d", state["epoch"])
+        restore_rng(state.get("rng"))
     else:
         net = start_network(cfg, train_sampler)
         feature_net = copy.deepcopy(net)

@@ -20,7 +20,7 @@ from .networks import RefinementUNet
 from .batchnorm import estimate_batch_norm, recalibrate_batch_norm
 from .onnx_import import load_onnx_weights
 from .refine_inputs import normalise_image, stretch_heatmap, stretch_image, target_mask
-from .runtime import EarlyStopping, Precision, Timer, best_metrics, end_epoch, load_checkpoint, log, progress
+from .runtime import EarlyStopping, Precision, Timer, best_metrics, end_epoch, load_checkpoint, log, progress, restore_rng
 from .sampler import sample_rng
 from .slides import Slide
 
@@ -113,6 +113,7 @@ def run_refine_stage(cfg: TrainConfig, train_files, val_files, run_dir: str, dev
         net.load_state_dict(state["model"])
         start_epoch, stopper = state["epoch"] + 1, EarlyStopping(cfg.refine_patience, **state["stopper"])
         log.info("refinement stage: resuming after epoch %d", state["epoch"])
+        restore_rng(state.get("rng"))
     else:
         net, state, start_epoch, stopper = start_network(cfg, train_files), None, 0, EarlyStopping(cfg.refine_patience)
     net.to(device)
