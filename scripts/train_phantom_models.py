@@ -30,9 +30,9 @@ from make_phantom_slides import make_dataset  # noqa: E402
 # Small networks of the published shapes (MobileNetV2 alpha 0.35, a quarter-width U-Net), a higher
 # learning rate than the paper's 1e-4 and a handful of steps: enough for the phantom's colour and texture.
 PHANTOM_RECIPE = dict(
-    width=0.35, refine_width=0.25, batch_size=16, lr=1e-3, steps_per_epoch=12, epochs=3, patience=3,
-    val_patches=48, cluster_sample=96, refine_batch=2, accumulation=1, refine_lr=3e-3, refine_epochs=12,
-    refine_patience=12, workers=2,
+    width=0.35, refine_width=0.5, batch_size=16, lr=1e-3, steps_per_epoch=12, epochs=3, patience=3,
+    val_patches=48, cluster_sample=96, refine_batch=2, accumulation=1, refine_lr=3e-3, refine_epochs=15,
+    refine_patience=15, workers=2,
 )  # fmt: skip
 
 

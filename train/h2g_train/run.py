@@ -68,7 +68,23 @@ def open_run(dataset_path: str, run_dir: str, cfg: TrainConfig, resume: bool, gi
     if not any(v == "train" for v in splits.values()):
         raise RunError("no slide is in the training split")
     _write_json(cfg_file, {"dataset": dataset.path, "datasetSha256": digest, "config": cfg.to_dict(), "splits": splits, "trainer": __version__})
+    _write_json(os.path.join(run_dir, "dataset.json"), with_splits(dataset, splits))
     return dataset, cfg, splits, digest
+
+
+def with_splits(dataset: Dataset, splits: dict) -> dict:
+    """The dataset file as the run used it: every split filled in, every path absolute (so
+    `h2g evaluate --dataset RUN/dataset.json --split test` evaluates the slides the run held out)."""
+    slides = []
+    for s in dataset.slides:
+        entry = {"id": s.id, "slide": s.slide, "annotations": s.annotations}
+        if s.mpp is not None:
+            entry["mpp"] = s.mpp
+        if s.group:
+            entry["group"] = s.group
+        slides.append({**entry, "split": splits[s.id]})
+    out = {"schemaVersion": 1, "name": dataset.name, "createdBy": f"h2g-train {__version__} (splits of the run)", "slides": slides}
+    return out
 
 
 def _entries(dataset: Dataset, splits, split):

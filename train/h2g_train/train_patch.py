@@ -42,12 +42,17 @@ def loader(sampler, cfg: TrainConfig, n: int, stream: int, augment=None, device=
     )  # fmt: skip
 
 
+def calibration(sampler, cfg: TrainConfig, device=None):
+    """A fixed set of unaugmented training patches for batch-norm statistics (up to 4 batches)."""
+    return ((x.to(device) if device else x,) for x, _, _ in loader(sampler, cfg, min(256, 4 * cfg.batch_size), STREAM_CALIBRATION))
+
+
 def start_network(cfg: TrainConfig, sampler) -> PatchClassifier:
     """The seeded initial network, or the installed one when fine-tuning; either way with batch-norm
     statistics measured on training patches, so its eval-mode features (the clusters') mean something."""
     torch.manual_seed(cfg.seed)
     net = PatchClassifier(cfg.width)
-    batches = [(x,) for x, _, _ in loader(sampler, cfg, min(256, 4 * cfg.batch_size), STREAM_CALIBRATION)]
+    batches = list(calibration(sampler, cfg))
     if cfg.init:
         ms = resolve_model_set(cfg.init)
         if abs(ms.width - cfg.width) > 1e-9:
@@ -143,6 +148,9 @@ def run_patch_stage(cfg: TrainConfig, train_entries, val_entries, run_dir: str, 
                 bar.set_postfix(loss=f"{total / seen:.4f}")
                 bar.update(1)
         record = {"epoch": epoch, "train_loss": total / max(seen, 1), "seconds": timer(), "steps_per_s": seen / timer()}
+        # Running averages lag the weights (badly after few steps): measure the statistics the
+        # epoch's final weights give instead, before validating and saving ("precise batch norm").
+        estimate_batch_norm(net, calibration(train_sampler, cfg, device))
         if val_batches is not None:
             record.update(validate(net, feature_net, clusterer, val_batches, device, precision))
         end_epoch(pdir, "patch", record, stopper, net, optimizer, cfg.width, {"clusters": clusterer.state()})

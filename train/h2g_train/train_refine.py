@@ -73,10 +73,15 @@ def _loader(files, cfg, stream, augment, shuffle):
     return torch.utils.data.DataLoader(ds, batch_size=cfg.refine_batch, shuffle=shuffle, generator=g, num_workers=min(cfg.workers, len(files)))
 
 
+def calibration(train_files, cfg: TrainConfig, device=None):
+    """Unaugmented training slides (up to 16) for batch-norm statistics."""
+    return ((img.to(device) if device else img, heat.to(device) if device else heat) for img, heat, _ in _loader(train_files[:16], cfg, STREAM_VAL, False, False))
+
+
 def start_network(cfg: TrainConfig, train_files) -> RefinementUNet:
     torch.manual_seed(cfg.seed + 1)
     net = RefinementUNet(cfg.refine_width)
-    batches = [(img, heat) for img, heat, _ in _loader(train_files[:8], cfg, STREAM_VAL, False, False)]
+    batches = list(calibration(train_files, cfg))
     if cfg.init:
         ms = resolve_model_set(cfg.init)
         if abs(ms.refine_width - cfg.refine_width) > 1e-9:
@@ -144,6 +149,7 @@ def run_refine_stage(cfg: TrainConfig, train_files, val_files, run_dir: str, dev
         if pending:  # an epoch's last, partial accumulation still counts
             precision.step(optimizer)
         record = {"epoch": epoch, "train_loss": total / max(seen, 1), "seconds": timer()}
+        estimate_batch_norm(net, calibration(train_files, cfg, device))  # as in the patch stage
         if val_batches is not None:
             record.update(validate(net, val_batches, device, precision))
         end_epoch(rdir, "refine", record, stopper, net, optimizer, cfg.refine_width)
