@@ -1,6 +1,7 @@
 """Stage 1: the MobileNetV2 patch classifier, on patches from the hierarchical sampler, with the
-cluster-weighted cross-entropy. Validation (a fixed seeded set of patches from the validation slides)
-after each epoch; the best epoch by validation loss is kept, training stops after `patience` epochs
+cluster-weighted cross-entropy. After each epoch the batch-norm statistics are measured afresh on a
+fixed set of training patches (running averages lag the weights), then validation (a fixed seeded set
+of patches from the validation slides); the best epoch by validation loss is kept, training stops after `patience` epochs
 without improvement; `run/patch/last.pt` lets a run resume where it stopped."""
 
 from __future__ import annotations
