@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass
 
 from .export import MANIFEST_FILE, PATCH_FILE, REFINE_FILE
+from .runtime import log
 
 
 @dataclass(frozen=True)
@@ -55,3 +56,23 @@ def resolve_model_set(value: str) -> ModelSet:
         if not os.path.isfile(f):
             raise FileNotFoundError(f"model set {directory} lacks {os.path.basename(f)}")
     return out
+
+
+def initialise(net, init: str, role: str, width: float, batches) -> None:
+    """A network's starting point: with `init` (a model set), its `role` network ("patch" or
+    "refinement") loaded into `net`, which must have the set's width; either way batch-norm statistics
+    measured on `batches` (recalibrated so an installed network's function is kept)."""
+    from .batchnorm import estimate_batch_norm, recalibrate_batch_norm
+    from .onnx_import import load_onnx_weights
+
+    if not init:
+        estimate_batch_norm(net, batches)
+        return
+    ms = resolve_model_set(init)
+    have, flag = (ms.width, "--width") if role == "patch" else (ms.refine_width, "--refine-width")
+    if abs(have - width) > 1e-9:
+        raise ValueError(f"{init} has a {role} network of width {have}; give {flag} {have}")
+    path = ms.patch if role == "patch" else ms.refinement
+    load_onnx_weights(net, path)
+    recalibrate_batch_norm(net, batches)
+    log.info("%s network: %s (fine-tuning)", role, path)

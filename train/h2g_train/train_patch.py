@@ -15,13 +15,12 @@ import torch.nn.functional as F
 from sklearn.metrics import roc_auc_score
 
 from .augment import augment_patch
+from .batchnorm import estimate_batch_norm
 from .clusters import Clusterer
 from .config import TrainConfig
 from .losses import cluster_weighted_ce
-from .modelsets import resolve_model_set
+from .modelsets import initialise
 from .networks import PatchClassifier
-from .batchnorm import estimate_batch_norm, recalibrate_batch_norm
-from .onnx_import import load_onnx_weights
 from .runtime import EarlyStopping, Precision, Timer, best_metrics, end_epoch, load_checkpoint, log, progress, restore_rng, save_atomic
 from .sampler import HierarchicalSampler, PatchDataset, index_slide
 
@@ -53,16 +52,7 @@ def start_network(cfg: TrainConfig, sampler) -> PatchClassifier:
     statistics measured on training patches, so its eval-mode features (the clusters') mean something."""
     torch.manual_seed(cfg.seed)
     net = PatchClassifier(cfg.width)
-    batches = list(calibration(sampler, cfg))
-    if cfg.init:
-        ms = resolve_model_set(cfg.init)
-        if abs(ms.width - cfg.width) > 1e-9:
-            raise ValueError(f"{cfg.init} has a patch network of width {ms.width}; give --width {ms.width}")
-        load_onnx_weights(net, ms.patch)
-        recalibrate_batch_norm(net, batches)
-        log.info("patch network: %s (fine-tuning)", ms.patch)
-    else:
-        estimate_batch_norm(net, batches)
+    initialise(net, cfg.init, "patch", cfg.width, list(calibration(sampler, cfg)))
     return net
 
 

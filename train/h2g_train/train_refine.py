@@ -12,13 +12,12 @@ import numpy as np
 import torch
 
 from .augment import augment_refinement
+from .batchnorm import estimate_batch_norm
 from .config import TrainConfig
 from .geometry import read_tumour_polygons
 from .losses import dice_loss, hard_dice
-from .modelsets import resolve_model_set
+from .modelsets import initialise
 from .networks import RefinementUNet
-from .batchnorm import estimate_batch_norm, recalibrate_batch_norm
-from .onnx_import import load_onnx_weights
 from .refine_inputs import normalise_image, stretch_heatmap, stretch_image, target_mask
 from .runtime import EarlyStopping, Precision, Timer, best_metrics, end_epoch, load_checkpoint, log, progress, restore_rng
 from .sampler import sample_rng
@@ -81,16 +80,7 @@ def calibration(train_files, cfg: TrainConfig, device=None):
 def start_network(cfg: TrainConfig, train_files) -> RefinementUNet:
     torch.manual_seed(cfg.seed + 1)
     net = RefinementUNet(cfg.refine_width)
-    batches = list(calibration(train_files, cfg))
-    if cfg.init:
-        ms = resolve_model_set(cfg.init)
-        if abs(ms.refine_width - cfg.refine_width) > 1e-9:
-            raise ValueError(f"{cfg.init} has a refinement network of width {ms.refine_width}; give --refine-width {ms.refine_width}")
-        load_onnx_weights(net, ms.refinement)
-        recalibrate_batch_norm(net, batches)
-        log.info("refinement network: %s (fine-tuning)", ms.refinement)
-    else:
-        estimate_batch_norm(net, batches)
+    initialise(net, cfg.init, "refinement", cfg.refine_width, list(calibration(train_files, cfg)))
     return net
 
 

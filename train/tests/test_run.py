@@ -92,3 +92,33 @@ def test_cli_check_and_exit_codes(with_val, tmp_path):
     assert r.returncode == 2 and "width must be between" in r.stderr
     r = cli("run", with_val, "--run", str(tmp_path / "x"), "--stages", "patch,nope")
     assert r.returncode == 2 and "--stages" in r.stderr
+
+
+def test_fine_tuning_starts_from_the_installed_models_outputs(with_val, tmp_path):
+    import numpy as np
+    import onnxruntime as ort
+
+    from h2g_train.batchnorm import estimate_batch_norm
+    from h2g_train.dataset import load_dataset
+    from h2g_train.export import PATCH_FILE, REFINE_FILE, export_patch, export_refinement, write_manifest
+    from h2g_train.networks import PatchClassifier, RefinementUNet
+    from h2g_train.train_patch import build_sampler, start_network
+
+    torch.manual_seed(5)
+    installed = tmp_path / "set"
+    installed.mkdir()
+    net = PatchClassifier(0.35)
+    estimate_batch_norm(net, [(torch.rand(8, 3, 256, 256),)])
+    export_patch(net.eval(), str(installed / PATCH_FILE))
+    export_refinement(RefinementUNet(0.25).eval(), str(installed / REFINE_FILE))
+    params = {"width": 0.35, "refine_width": 0.25}
+    write_manifest(str(installed), "set", training={"dataset": "x", "datasetSha256": "0" * 64, "trainer": "t", "createdAt": "now", "parameters": params})
+    cfg = TrainConfig(**{**SMALL, "init": str(installed)})
+    sampler = build_sampler([e for e in load_dataset(with_val).slides if e.split == "train"], cfg, str(tmp_path / "cache"))
+    start = start_network(cfg, sampler)
+    x = torch.rand(4, 3, 256, 256)
+    want = ort.InferenceSession(str(installed / PATCH_FILE)).run(None, {"input_2:0": x.permute(0, 2, 3, 1).numpy()})[0]
+    got = torch.softmax(start.eval()(x), 1).detach().numpy()
+    assert np.abs(got - want).max() <= 1e-4
+    with pytest.raises(ValueError, match="give --width 0.35"):
+        start_network(TrainConfig(**{**SMALL, "init": str(installed), "width": 0.5}), sampler)
