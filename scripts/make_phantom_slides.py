@@ -123,7 +123,9 @@ def make_slide(out_dir, sid, *, width=2560, height=2048, tumours=3, mpp=0.5, see
     ys, xs = np.nonzero(tissue & ~rasterise(polys, width, height, 1.0, 1.0))
     k = len(xs) // 2
     stroma = [blob(xs[k], ys[k], 20, rng, 12)]  # a small non-tumour annotation, to be ignored
-    features = [feature(p, "Tumor", [200, 0, 0], scale) for p in polys] + [feature(stroma, "Stroma", [0, 150, 0], scale)]
+    features = [feature(p, "Tumor", [200, 0, 0], scale) for p in polys] + [
+        feature(stroma, "Stroma", [0, 150, 0], scale)
+    ]
     ann = os.path.join(out_dir, f"{sid}.geojson")
     with open(ann + ".partial", "w") as f:
         json.dump({"type": "FeatureCollection", "features": features}, f)
@@ -148,7 +150,11 @@ def make_dataset(out_dir, slides=6, seed=1, mpp=0.5, name="phantom", width=2560,
     ]  # fmt: skip
     path = os.path.join(out_dir, "dataset.json")
     with open(path + ".partial", "w") as f:
-        json.dump({"schemaVersion": 1, "name": name, "createdBy": "scripts/make_phantom_slides.py", "slides": entries}, f, indent=2)
+        json.dump(
+            {"schemaVersion": 1, "name": name, "createdBy": "scripts/make_phantom_slides.py", "slides": entries},
+            f,
+            indent=2,
+        )
     os.replace(path + ".partial", path)
     return path
 

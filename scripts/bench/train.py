@@ -49,7 +49,9 @@ def phase_sampler(a):
 
     ds = load_dataset(os.path.join(a.data, "dataset.json"))
     sampler = HierarchicalSampler([index_slide(e, os.path.join(a.data, "cache")) for e in ds.slides])
-    loader = torch.utils.data.DataLoader(PatchDataset(sampler, a.patches, 1, a.rep, augment=augment_patch), batch_size=16, num_workers=a.workers)
+    loader = torch.utils.data.DataLoader(
+        PatchDataset(sampler, a.patches, 1, a.rep, augment=augment_patch), batch_size=16, num_workers=a.workers
+    )
     t = time.perf_counter()
     n = sum(len(y) for _, y, _ in loader)
     return {"patches_per_s": n / (time.perf_counter() - t)}

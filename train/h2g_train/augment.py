@@ -2,8 +2,9 @@
 
 Patch classifier (the authors' flip, rotate_ll, hsv 20, mult [0.8, 1.2]): a random flip, a random
 multiple of 90 degrees, hue and saturation shifted by whole steps in +-20 (OpenCV's 8-bit HSV, hue in
-0..179, so +-40 degrees; applied in PIL's 8-bit HSV), value multiplied by [0.8, 1.2]. Refinement (flip, rotate_ll, stain, mult):
-the same geometry on image, heatmap and target, a stain jitter, the brightness factor. The authors'
+0..179, so +-40 degrees; applied in PIL's 8-bit HSV), value multiplied by [0.8, 1.2]. Refinement
+(flip, rotate_ll, stain, mult): the same geometry on image, heatmap and target, a stain jitter, the
+brightness factor. The authors'
 stain step is staintools' Macenko augmentor (not packaged for Debian); ours perturbs the haematoxylin,
 eosin and DAB optical densities of Ruifrok & Johnston's colour deconvolution (Tellez et al. 2018's
 "HED jitter"), written in numpy because neither staintools nor scikit-image is installed here."""
@@ -49,7 +50,9 @@ def stain_jitter(rgb: np.ndarray, rng: np.random.Generator, sigma=STAIN_SIGMA) -
     """float RGB 0..255: each stain's optical density scaled by U(1-s, 1+s) and shifted by U(-s, s)."""
     od = -np.log(np.maximum(rgb, 1.0, dtype=np.float32) / np.float32(255.0))
     hed = od @ HED_FROM_RGB.astype(np.float32)
-    hed = hed * rng.uniform(1 - sigma, 1 + sigma, 3).astype(np.float32) + rng.uniform(-sigma, sigma, 3).astype(np.float32)
+    hed = hed * rng.uniform(1 - sigma, 1 + sigma, 3).astype(np.float32) + rng.uniform(-sigma, sigma, 3).astype(
+        np.float32
+    )
     return np.clip(np.float32(255.0) * np.exp(-(hed @ RGB_FROM_HED.astype(np.float32))), 0, 255)
 
 

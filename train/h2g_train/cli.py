@@ -33,7 +33,9 @@ def _add_config_options(p: argparse.ArgumentParser) -> None:
 
 
 def _config(args) -> tuple[TrainConfig, set[str]]:
-    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig) if getattr(args, f.name) is not None}
+    given = {
+        f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig) if getattr(args, f.name) is not None
+    }
     cfg = TrainConfig(**given)
     cfg.validate()
     return cfg, set(given)
@@ -72,7 +74,9 @@ def _check(args) -> int:
 
 
 def main(argv=None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s h2g-train %(message)s", datefmt="%H:%M:%S", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s h2g-train %(message)s", datefmt="%H:%M:%S", stream=sys.stderr
+    )
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -83,7 +87,9 @@ def main(argv=None) -> int:
         if bad or not stages:
             parser.error(f"--stages takes a comma-separated subset of {','.join(STAGES)}, got {args.stages}")
         cfg, given = _config(args)
-        results = run(args.dataset, args.run, cfg, out_dir=args.out, resume=args.resume, stages=stages, h2g=args.h2g, given=given)
+        results = run(
+            args.dataset, args.run, cfg, out_dir=args.out, resume=args.resume, stages=stages, h2g=args.h2g, given=given
+        )
         print(json.dumps(results, indent=2))
         return 0
     except (AnnotationError, SlideReadError, FileNotFoundError, RuntimeError) as err:
@@ -92,6 +98,7 @@ def main(argv=None) -> int:
     except (DatasetError, RunError, ValueError) as err:  # a bad dataset file or parameter
         print(f"h2g-train: error: {err}", file=sys.stderr)
         return 2
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -49,7 +49,8 @@ class Clusterer:
         key = str(device)
         if key not in self._device_tensors:
             self._device_tensors[key] = [
-                torch.from_numpy(a).to(device) for a in (self.mean, self.scale, self.pca_mean, self.components, self.centroids)
+                torch.from_numpy(a).to(device)
+                for a in (self.mean, self.scale, self.pca_mean, self.components, self.centroids)
             ]
         return self._device_tensors[key]
 

@@ -33,7 +33,9 @@ class TrainConfig:
     accumulation: int = param(4, "refinement gradient accumulation steps", 1, 256, "refine")
     refine_lr: float = param(1e-4, "refinement learning rate (Adam)", 1e-7, 1.0, "refine")
     refine_epochs: int = param(1000, "most refinement epochs (one pass over the training slides)", 1, 10**6, "refine")
-    refine_patience: int = param(100, "refinement epochs without a better validation loss before stopping", 1, 10**6, "refine")
+    refine_patience: int = param(
+        100, "refinement epochs without a better validation loss before stopping", 1, 10**6, "refine"
+    )
     val_share: float = param(0.1, "share of unassigned slides put in validation", 0.0, 0.9)
     test_share: float = param(0.1, "share of unassigned slides put in test", 0.0, 0.9)
     workers: int = param(2, "DataLoader worker processes reading slides (0 = in the training process)", 0, 256)
@@ -61,7 +63,9 @@ class TrainConfig:
             if lo is not None and not (lo <= v <= hi):
                 raise ValueError(f"{f.name} must be between {lo} and {hi}, got {v}")
         if self.refinement_size % 256:
-            raise ValueError(f"refinement_size must be a multiple of 256 (8 poolings to a 4 x 4 bottleneck), got {self.refinement_size}")
+            raise ValueError(
+                f"refinement_size must be a multiple of 256 (8 poolings to a 4 x 4 bottleneck), got {self.refinement_size}"
+            )
         if self.val_share + self.test_share >= 1:
             raise ValueError("val_share + test_share must leave slides for training")
         if not (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:")):

@@ -120,7 +120,9 @@ def load_dataset(path: str) -> Dataset:
         raise DatasetError(f"{path}: the dataset must be a JSON object")
     _unknown(raw, TOP_KEYS, path)
     if raw.get("schemaVersion") != SCHEMA_VERSION:
-        raise DatasetError(f"{path}: schemaVersion must be {SCHEMA_VERSION}, got {json.dumps(raw.get('schemaVersion'))}")
+        raise DatasetError(
+            f"{path}: schemaVersion must be {SCHEMA_VERSION}, got {json.dumps(raw.get('schemaVersion'))}"
+        )
     name = _string(raw.get("name"), f"{path}: name")
     created_by = _string(raw["createdBy"], f"{path}: createdBy") if "createdBy" in raw else None
     slides_raw = raw.get("slides")

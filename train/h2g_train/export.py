@@ -79,7 +79,16 @@ def file_entry(directory: str, name: str) -> dict:
     return {"file": name, "sha256": h.hexdigest(), "size": os.path.getsize(path)}
 
 
-def write_manifest(directory: str, name: str, *, training: dict | None, patch_size=256, patch_mpp=1.0, refinement_size=1024, description=None):
+def write_manifest(
+    directory: str,
+    name: str,
+    *,
+    training: dict | None,
+    patch_size=256,
+    patch_mpp=1.0,
+    refinement_size=1024,
+    description=None,
+):
     """`training`: None for a set made only to run the pipeline (the heatmap stage's), else the record
     `trained:` sets carry (dataset, its digest, the parameters and results)."""
     manifest = {

@@ -18,7 +18,9 @@ def h2g_command(explicit: str | None = None) -> list[str]:
     """How to run `h2g`: --h2g, else $H2G_BIN, else this checkout's bin/h2g.js, else `h2g` on PATH."""
     target = explicit or os.environ.get("H2G_BIN") or (REPO_BIN if os.path.exists(REPO_BIN) else shutil.which("h2g"))
     if not target:
-        raise FileNotFoundError("cannot find the h2g command: give --h2g PATH (bin/h2g.js of the sidecar) or set H2G_BIN")
+        raise FileNotFoundError(
+            "cannot find the h2g command: give --h2g PATH (bin/h2g.js of the sidecar) or set H2G_BIN"
+        )
     return ["node", target] if target.endswith(".js") else [target]
 
 
@@ -62,7 +64,16 @@ def make_heatmaps(entries, out_dir: str, models_dir: str, h2g: list[str]) -> dic
         path = os.path.join(out_dir, f"{e.id}.npy")
         if not os.path.exists(path):
             tmp = os.path.join(out_dir, f"{e.id}.partial.npy")
-            args = ["segment", e.slide, "--models", models_dir, "--save-heatmap", tmp, "-o", os.path.join(out_dir, f"{e.id}.geojson")]
+            args = [
+                "segment",
+                e.slide,
+                "--models",
+                models_dir,
+                "--save-heatmap",
+                tmp,
+                "-o",
+                os.path.join(out_dir, f"{e.id}.geojson"),
+            ]
             if e.mpp is not None:
                 args += ["--mpp", repr(e.mpp)]
             run_h2g(h2g, args)

@@ -23,7 +23,9 @@ import torch.nn.functional as F
 EPSILON = 1e-7
 
 
-def cluster_weighted_ce(logits: torch.Tensor, labels: torch.Tensor, clusters: torch.Tensor, n_clusters: int) -> torch.Tensor:
+def cluster_weighted_ce(
+    logits: torch.Tensor, labels: torch.Tensor, clusters: torch.Tensor, n_clusters: int
+) -> torch.Tensor:
     """logits (B, C), labels (B,) class indices, clusters (B,) cluster ids in [0, n_clusters)."""
     n_classes = logits.shape[1]
     logp = F.log_softmax(logits.float(), dim=1).clamp(math.log(EPSILON), math.log1p(-EPSILON))

@@ -20,7 +20,15 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 BN_EPS = 1e-3  # Keras' BatchNormalization epsilon (MobileNetV2 and the U-Net alike)
-MOBILENET_V2 = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]
+MOBILENET_V2 = [
+    (1, 16, 1, 1),
+    (6, 24, 2, 2),
+    (6, 32, 3, 2),
+    (6, 64, 4, 2),
+    (6, 96, 3, 1),
+    (6, 160, 3, 2),
+    (6, 320, 1, 1),
+]
 UNET_ENCODER = [8, 16, 32, 64, 128, 128, 256, 256]
 UNET_BOTTLENECK = 512
 UNET_DECODER = [256, 256, 128, 128, 64, 32, 16, 8]
@@ -37,7 +45,9 @@ def make_divisible(v: float, divisor=8) -> int:
 class ConvBN(nn.Sequential):
     def __init__(self, cin, cout, k, stride=1, groups=1, act=True, bias=False):
         pad = (k - 1) // 2 if stride == 1 else 0
-        super().__init__(nn.Conv2d(cin, cout, k, stride, pad, groups=groups, bias=bias), nn.BatchNorm2d(cout, eps=BN_EPS))
+        super().__init__(
+            nn.Conv2d(cin, cout, k, stride, pad, groups=groups, bias=bias), nn.BatchNorm2d(cout, eps=BN_EPS)
+        )
         self.stride, self.k, self.act = stride, k, act
 
     def forward(self, x):

@@ -120,7 +120,9 @@ def torch_layers(net: nn.Module):
 
 def _set(param: torch.Tensor, value: np.ndarray, what: str):
     if tuple(param.shape) != tuple(value.shape):
-        raise ImportError_(f"{what}: the file has shape {tuple(value.shape)}, the network {tuple(param.shape)} (a different width or architecture)")
+        raise ImportError_(
+            f"{what}: the file has shape {tuple(value.shape)}, the network {tuple(param.shape)} (a different width or architecture)"
+        )
     with torch.no_grad():
         param.copy_(torch.from_numpy(np.array(value, dtype=np.float32)))
 

@@ -50,14 +50,18 @@ def open_run(dataset_path: str, run_dir: str, cfg: TrainConfig, resume: bool, gi
         with open(cfg_file) as f:
             saved = json.load(f)
         if saved["datasetSha256"] != digest:
-            raise RunError(f"{dataset.path} (or its annotations) changed since the run in {run_dir} started; start a new run")
+            raise RunError(
+                f"{dataset.path} (or its annotations) changed since the run in {run_dir} started; start a new run"
+            )
         merged = dict(saved["config"])
         for name in cfg.to_dict() if given is None else given:
             new = getattr(cfg, name)
             if name in RESUMABLE:
                 merged[name] = new
             elif new != merged[name]:
-                raise RunError(f"{name} cannot change when resuming (the run has {merged[name]!r}, got {new!r}); start a new run")
+                raise RunError(
+                    f"{name} cannot change when resuming (the run has {merged[name]!r}, got {new!r}); start a new run"
+                )
         resumed = TrainConfig.from_dict(merged)
         if resumed.to_dict() != saved["config"]:
             _write_json(cfg_file, {**saved, "config": resumed.to_dict()})
@@ -67,7 +71,16 @@ def open_run(dataset_path: str, run_dir: str, cfg: TrainConfig, resume: bool, gi
     splits = assign_splits(dataset, cfg.seed, cfg.val_share, cfg.test_share)
     if not any(v == "train" for v in splits.values()):
         raise RunError("no slide is in the training split")
-    _write_json(cfg_file, {"dataset": dataset.path, "datasetSha256": digest, "config": cfg.to_dict(), "splits": splits, "trainer": __version__})
+    _write_json(
+        cfg_file,
+        {
+            "dataset": dataset.path,
+            "datasetSha256": digest,
+            "config": cfg.to_dict(),
+            "splits": splits,
+            "trainer": __version__,
+        },
+    )
     _write_json(os.path.join(run_dir, "dataset.json"), with_splits(dataset, splits))
     return dataset, cfg, splits, digest
 
@@ -83,7 +96,12 @@ def with_splits(dataset: Dataset, splits: dict) -> dict:
         if s.group:
             entry["group"] = s.group
         slides.append({**entry, "split": splits[s.id]})
-    out = {"schemaVersion": 1, "name": dataset.name, "createdBy": f"h2g-train {__version__} (splits of the run)", "slides": slides}
+    out = {
+        "schemaVersion": 1,
+        "name": dataset.name,
+        "createdBy": f"h2g-train {__version__} (splits of the run)",
+        "slides": slides,
+    }
     return out
 
 
@@ -96,7 +114,17 @@ def _load_best(path: str, net):
     return net.eval()
 
 
-def run(dataset_path: str, run_dir: str, cfg: TrainConfig, *, out_dir=None, resume=False, stages=STAGES, h2g=None, given=None) -> dict:
+def run(
+    dataset_path: str,
+    run_dir: str,
+    cfg: TrainConfig,
+    *,
+    out_dir=None,
+    resume=False,
+    stages=STAGES,
+    h2g=None,
+    given=None,
+) -> dict:
     dataset, cfg, splits, digest = open_run(dataset_path, run_dir, cfg, resume, given)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
@@ -118,7 +146,9 @@ def run(dataset_path: str, run_dir: str, cfg: TrainConfig, *, out_dir=None, resu
         make_heatmaps(train + val, heat_dir, models, h2g_command(h2g))
     if "refine" in stages:
         cache = os.path.join(run_dir, "cache", "refine")
-        files = lambda es: [cache_slide(e, os.path.join(heat_dir, f"{e.id}.npy"), cache, cfg.refinement_size) for e in es]  # noqa: E731
+        files = lambda es: [
+            cache_slide(e, os.path.join(heat_dir, f"{e.id}.npy"), cache, cfg.refinement_size) for e in es
+        ]  # noqa: E731
         results["refine"] = run_refine_stage(cfg, files(train), files(val), run_dir, device, resume)
         _write_json(results_file, results)
     if "export" in stages:

@@ -91,14 +91,18 @@ def append_history(path: str, record: dict) -> None:
         f.write(json.dumps(record) + "\n")
 
 
-def end_epoch(stage_dir: str, stage: str, record: dict, stopper: EarlyStopping, net, optimizer, width: float, extra=None) -> None:
+def end_epoch(
+    stage_dir: str, stage: str, record: dict, stopper: EarlyStopping, net, optimizer, width: float, extra=None
+) -> None:
     """Early-stopping bookkeeping, best.pt when the epoch is the best so far, last.pt (what --resume
     reads) and a history line, for either stage."""
     epoch = record["epoch"]
     record["best"] = stopper.update(epoch, record.get("val_loss", record["train_loss"]))
     model = {k: v.detach().cpu() for k, v in net.state_dict().items()}
     if record["best"]:
-        save_atomic({"model": model, "epoch": epoch, "metrics": record, "width": width}, os.path.join(stage_dir, "best.pt"))
+        save_atomic(
+            {"model": model, "epoch": epoch, "metrics": record, "width": width}, os.path.join(stage_dir, "best.pt")
+        )
     last = {
         "model": model, "optimizer": optimizer.state_dict(), "epoch": epoch, "stopper": stopper.state(),
         "rng": rng_state(), **(extra or {}),
@@ -131,7 +135,14 @@ def best_metrics(stage_dir: str) -> dict:
 def progress(total: int, desc: str, enabled: bool = True):
     """tqdm on a terminal (loss in the postfix, ETA from tqdm); nothing when stderr is not one, where
     each epoch logs one line instead."""
-    return tqdm(total=total, desc=desc, unit="step", dynamic_ncols=True, leave=False, disable=not (enabled and sys.stderr.isatty()))
+    return tqdm(
+        total=total,
+        desc=desc,
+        unit="step",
+        dynamic_ncols=True,
+        leave=False,
+        disable=not (enabled and sys.stderr.isatty()),
+    )
 
 
 class Timer:

@@ -72,7 +72,16 @@ def _cache_key(entry: SlideEntry, mask_um: float, lowres_side: int) -> str:
     st = os.stat(entry.slide)
     with open(entry.annotations, "rb") as f:
         ann = hashlib.sha256(f.read()).hexdigest()
-    key = [CACHE_VERSION, os.path.abspath(entry.slide), st.st_size, st.st_mtime_ns, ann, entry.mpp, mask_um, lowres_side]
+    key = [
+        CACHE_VERSION,
+        os.path.abspath(entry.slide),
+        st.st_size,
+        st.st_mtime_ns,
+        ann,
+        entry.mpp,
+        mask_um,
+        lowres_side,
+    ]
     return hashlib.sha256(json.dumps(key).encode()).hexdigest()[:20]
 
 
@@ -139,7 +148,6 @@ class HierarchicalSampler:
         cx = (cell % s.grid_w + rng.random()) * s.width / s.grid_w
         cy = (cell // s.grid_w + rng.random()) * s.height / s.grid_h
         return Draw(index, label, cx, cy)
-
 
     def _cells(self, path: str) -> np.ndarray:
         cells = self._mapped.pop(path, None)

@@ -105,7 +105,9 @@ class Slide:
         except (openslide.OpenSlideError, openslide.OpenSlideUnsupportedFormatError) as err:
             raise SlideReadError(f"OpenSlide cannot read {path}: {err}") from None
         self.path = path
-        self.levels = [Level(w, h, float(d)) for (w, h), d in zip(self.osr.level_dimensions, self.osr.level_downsamples)]
+        self.levels = [
+            Level(w, h, float(d)) for (w, h), d in zip(self.osr.level_dimensions, self.osr.level_downsamples)
+        ]
         self.mpp = mpp if mpp is not None else pixel_size(self.osr.properties)
         if self.mpp is None:
             raise SlideReadError(f"{path} has no pixel size; give it in the dataset file ('mpp')")

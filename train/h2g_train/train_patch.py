@@ -1,8 +1,8 @@
 """Stage 1: the MobileNetV2 patch classifier, on patches from the hierarchical sampler, with the
 cluster-weighted cross-entropy. After each epoch the batch-norm statistics are measured afresh on a
 fixed set of training patches (running averages lag the weights), then validation (a fixed seeded set
-of patches from the validation slides); the best epoch by validation loss is kept, training stops after `patience` epochs
-without improvement; `run/patch/last.pt` lets a run resume where it stopped."""
+of patches from the validation slides); the best epoch by validation loss is kept, training stops
+after `patience` epochs without improvement; `run/patch/last.pt` lets a run resume where it stopped."""
 
 from __future__ import annotations
 
@@ -21,7 +21,18 @@ from .config import TrainConfig
 from .losses import cluster_weighted_ce
 from .modelsets import initialise
 from .networks import PatchClassifier
-from .runtime import EarlyStopping, Precision, Timer, best_metrics, end_epoch, load_checkpoint, log, progress, restore_rng, save_atomic
+from .runtime import (
+    EarlyStopping,
+    Precision,
+    Timer,
+    best_metrics,
+    end_epoch,
+    load_checkpoint,
+    log,
+    progress,
+    restore_rng,
+    save_atomic,
+)
 from .sampler import HierarchicalSampler, PatchDataset, index_slide
 
 # Sample streams besides the epochs (0, 1, ...): each its own reproducible sequence of draws.
@@ -44,7 +55,10 @@ def loader(sampler, cfg: TrainConfig, n: int, stream: int, augment=None, device=
 
 def calibration(sampler, cfg: TrainConfig, device=None):
     """A fixed set of unaugmented training patches for batch-norm statistics (up to 4 batches)."""
-    return ((x.to(device) if device else x,) for x, _, _ in loader(sampler, cfg, min(256, 4 * cfg.batch_size), STREAM_CALIBRATION))
+    return (
+        (x.to(device) if device else x,)
+        for x, _, _ in loader(sampler, cfg, min(256, 4 * cfg.batch_size), STREAM_CALIBRATION)
+    )
 
 
 def start_network(cfg: TrainConfig, sampler) -> PatchClassifier:
@@ -58,7 +72,10 @@ def start_network(cfg: TrainConfig, sampler) -> PatchClassifier:
 
 @torch.no_grad()
 def fit_clusters(feature_net, sampler, cfg: TrainConfig, device) -> Clusterer:
-    feats = [feature_net.features(x.to(device)).float().cpu().numpy() for x, _, _ in loader(sampler, cfg, cfg.cluster_sample, STREAM_CLUSTERS)]
+    feats = [
+        feature_net.features(x.to(device)).float().cpu().numpy()
+        for x, _, _ in loader(sampler, cfg, cfg.cluster_sample, STREAM_CLUSTERS)
+    ]
     return Clusterer.fit(np.concatenate(feats), cfg.clusters, cfg.seed)
 
 
@@ -70,7 +87,9 @@ def validate(net, feature_net, clusterer, batches, device, precision) -> dict:
         x, y = x.to(device), y.to(device)
         with precision.autocast():
             logits = net(x)
-        losses.append((cluster_weighted_ce(logits, y, clusterer.assign(feature_net.features(x)), clusterer.k).item(), len(y)))
+        losses.append(
+            (cluster_weighted_ce(logits, y, clusterer.assign(feature_net.features(x)), clusterer.k).item(), len(y))
+        )
         probs.append(F.softmax(logits.float(), dim=1)[:, 1].cpu().numpy())
         labels.append(y.cpu().numpy())
     p, t = np.concatenate(probs), np.concatenate(labels)
@@ -119,7 +138,11 @@ def run_patch_stage(cfg: TrainConfig, train_entries, val_entries, run_dir: str, 
     optimizer = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     if state is not None:
         optimizer.load_state_dict(state["optimizer"])
-    val_batches = loader(val_sampler, cfg, cfg.val_patches, STREAM_VAL, device=device) if val_sampler and cfg.val_patches else None
+    val_batches = (
+        loader(val_sampler, cfg, cfg.val_patches, STREAM_VAL, device=device)
+        if val_sampler and cfg.val_patches
+        else None
+    )
     for epoch in range(start_epoch, cfg.epochs):
         if stopper.stop:
             break

@@ -19,7 +19,17 @@ from .losses import dice_loss, hard_dice
 from .modelsets import initialise
 from .networks import RefinementUNet
 from .refine_inputs import normalise_image, stretch_heatmap, stretch_image, target_mask
-from .runtime import EarlyStopping, Precision, Timer, best_metrics, end_epoch, load_checkpoint, log, progress, restore_rng
+from .runtime import (
+    EarlyStopping,
+    Precision,
+    Timer,
+    best_metrics,
+    end_epoch,
+    load_checkpoint,
+    log,
+    progress,
+    restore_rng,
+)
 from .sampler import sample_rng
 from .slides import Slide
 
@@ -69,12 +79,17 @@ class RefinementDataset(torch.utils.data.Dataset):
 def _loader(files, cfg, stream, augment, shuffle):
     ds = RefinementDataset(files, cfg.refinement_size, cfg.seed, stream, augment)
     g = torch.Generator().manual_seed(cfg.seed * 7919 + stream)
-    return torch.utils.data.DataLoader(ds, batch_size=cfg.refine_batch, shuffle=shuffle, generator=g, num_workers=min(cfg.workers, len(files)))
+    return torch.utils.data.DataLoader(
+        ds, batch_size=cfg.refine_batch, shuffle=shuffle, generator=g, num_workers=min(cfg.workers, len(files))
+    )
 
 
 def calibration(train_files, cfg: TrainConfig, device=None):
     """Unaugmented training slides (up to 16) for batch-norm statistics."""
-    return ((img.to(device) if device else img, heat.to(device) if device else heat) for img, heat, _ in _loader(train_files[:16], cfg, STREAM_VAL, False, False))
+    return (
+        (img.to(device) if device else img, heat.to(device) if device else heat)
+        for img, heat, _ in _loader(train_files[:16], cfg, STREAM_VAL, False, False)
+    )
 
 
 def start_network(cfg: TrainConfig, train_files) -> RefinementUNet:

@@ -20,7 +20,9 @@ sys.path.insert(0, SCRIPTS)
 
 
 def run_h2g(*args, env=None, check=True):
-    r = subprocess.run(["node", H2G, *args], capture_output=True, text=True, env={**os.environ, "H2G_LOG_LEVEL": "warn", **(env or {})})
+    r = subprocess.run(
+        ["node", H2G, *args], capture_output=True, text=True, env={**os.environ, "H2G_LOG_LEVEL": "warn", **(env or {})}
+    )
     if check and r.returncode != 0:
         raise AssertionError(f"h2g {' '.join(args)} failed ({r.returncode}): {r.stderr}")
     return r
@@ -40,7 +42,11 @@ def built_dist():
     newest = max(os.path.getmtime(os.path.join(d, f)) for d, _, fs in os.walk(os.path.join(ROOT, "src")) for f in fs)
     marker = os.path.join(ROOT, "dist", "cli", "main.js")
     if not os.path.exists(marker) or os.path.getmtime(marker) < newest:
-        subprocess.run(["node", os.path.join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], cwd=ROOT, check=False)
+        subprocess.run(
+            ["node", os.path.join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"],
+            cwd=ROOT,
+            check=False,
+        )
 
 
 def write_tiff(path: str, rgb: np.ndarray, mpp: float) -> str:
@@ -61,7 +67,11 @@ def write_tiff(path: str, rgb: np.ndarray, mpp: float) -> str:
 
 def rect_feature(x0, y0, x1, y1, cls="Tumor"):
     ring = [[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]
-    return {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]}, "properties": {"classification": {"name": cls}}}
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+        "properties": {"classification": {"name": cls}},
+    }
 
 
 def write_json(path: str, obj) -> str:
@@ -96,5 +106,7 @@ def block_slides(tmp_path_factory):
         feats = [rect_feature(0, y0, xt, y1)] if xt else []
         feats.append(rect_feature(0, 0, 40, 40, "Stroma"))  # another class: ignored
         write_json(str(d / f"{sid}.geojson"), {"type": "FeatureCollection", "features": feats})
-        slides.append({"id": sid, "slide": f"{sid}.tif", "annotations": f"{sid}.geojson", "group": group, "split": "train"})
+        slides.append(
+            {"id": sid, "slide": f"{sid}.tif", "annotations": f"{sid}.geojson", "group": group, "split": "train"}
+        )
     return write_json(str(d / "dataset.json"), {"schemaVersion": 1, "name": "blocks", "slides": slides})

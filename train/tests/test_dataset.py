@@ -33,7 +33,9 @@ def dataset(*slides, **extra):
 
 
 def test_a_valid_file_with_every_field(folder):
-    ds = load_dataset(write(folder, dataset(slide(0, mpp=0.2527, group="grade-2", split="test"), slide(1), createdBy="qupath")))
+    ds = load_dataset(
+        write(folder, dataset(slide(0, mpp=0.2527, group="grade-2", split="test"), slide(1), createdBy="qupath"))
+    )
     s = ds.slides[0]
     assert (s.id, s.mpp, s.group, s.split) == ("S0", 0.2527, "grade-2", "test")
     assert s.slide == str(folder / "slides" / "S0.svs") and s.annotations == str(folder / "S0.geojson")

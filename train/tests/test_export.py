@@ -12,7 +12,15 @@ import torch
 
 from conftest import run_h2g
 from h2g_train.batchnorm import estimate_batch_norm
-from h2g_train.export import PATCH_FILE, REFINE_FILE, PatchExport, RefinementExport, export_patch, export_refinement, write_manifest
+from h2g_train.export import (
+    PATCH_FILE,
+    REFINE_FILE,
+    PatchExport,
+    RefinementExport,
+    export_patch,
+    export_refinement,
+    write_manifest,
+)
 from h2g_train.networks import PatchClassifier, RefinementUNet, count_parameters
 
 
@@ -57,7 +65,9 @@ def test_patch_model_contract_and_outputs(exported):
         got = sess.run(None, {"input_2:0": x})[0]
         want = PatchExport(patch)(torch.from_numpy(x)).detach().numpy()
         assert got.shape == (n, 2) and np.abs(got - want).max() <= 1e-4
-        assert np.allclose(got.sum(1), 1, atol=1e-5) and (n == 1 or got[:, 1].std() > 0)  # a softmax that depends on the input
+        assert np.allclose(got.sum(1), 1, atol=1e-5) and (
+            n == 1 or got[:, 1].std() > 0
+        )  # a softmax that depends on the input
 
 
 def test_refinement_model_contract_and_outputs(exported):
@@ -78,14 +88,26 @@ def test_refinement_model_contract_and_outputs(exported):
 
 def test_h2g_models_import_accepts_the_set_and_keeps_the_training_record(exported, tmp_path):
     d, _, _ = exported
-    training = {"dataset": "unit", "datasetSha256": "ab" * 32, "trainer": "h2g-train test", "createdAt": "2026-12-01T00:00:00Z", "parameters": {"width": 1.0, "refine_width": 0.25}}
+    training = {
+        "dataset": "unit",
+        "datasetSha256": "ab" * 32,
+        "trainer": "h2g-train test",
+        "createdAt": "2026-12-01T00:00:00Z",
+        "parameters": {"width": 1.0, "refine_width": 0.25},
+    }
     write_manifest(str(d), "unit", training=training)
     home = tmp_path / "home"
     run_h2g("models", "import", str(d), "--name", "unit", env={"H2G_MODELS_HOME": str(home)})
     installed = json.loads((home / "unit" / "h2g-models.json").read_text())
     assert installed["source"] == "trained:unit"
-    assert installed["training"]["datasetSha256"] == "ab" * 32 and installed["training"]["parameters"]["refine_width"] == 0.25
-    assert installed["files"]["patch"]["sha256"] == json.loads((d / "h2g-models.json").read_text())["files"]["patch"]["sha256"]
+    assert (
+        installed["training"]["datasetSha256"] == "ab" * 32
+        and installed["training"]["parameters"]["refine_width"] == 0.25
+    )
+    assert (
+        installed["files"]["patch"]["sha256"]
+        == json.loads((d / "h2g-models.json").read_text())["files"]["patch"]["sha256"]
+    )
     r = run_h2g("models", "verify", "unit", env={"H2G_MODELS_HOME": str(home)})
     assert "unit" in r.stdout + r.stderr
 
@@ -99,5 +121,7 @@ def test_a_manifest_with_an_unknown_training_key_is_refused(exported, tmp_path):
     for f in (PATCH_FILE, REFINE_FILE):
         os.symlink(d / f, bad / f)
     (bad / "h2g-models.json").write_text(json.dumps(manifest))
-    r = run_h2g("models", "import", str(bad), "--name", "bad", env={"H2G_MODELS_HOME": str(tmp_path / "h")}, check=False)
+    r = run_h2g(
+        "models", "import", str(bad), "--name", "bad", env={"H2G_MODELS_HOME": str(tmp_path / "h")}, check=False
+    )
     assert r.returncode == 1 and "training" in r.stderr

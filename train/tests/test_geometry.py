@@ -32,7 +32,10 @@ def test_parsing_keeps_tumour_of_every_container():
         return {"type": "Feature", "geometry": geometry, "properties": {"classification": {"name": name}}}
 
     multi = {"type": "MultiPolygon", "coordinates": [[sq(0, 0, 1, 1).tolist()], [sq(2, 2, 3, 3).tolist()]]}
-    fc = {"type": "FeatureCollection", "features": [feat(poly), feat(poly, "Stroma"), feat(multi), feat({"type": "Point", "coordinates": [1, 1]})]}
+    fc = {
+        "type": "FeatureCollection",
+        "features": [feat(poly), feat(poly, "Stroma"), feat(multi), feat({"type": "Point", "coordinates": [1, 1]})],
+    }
     assert len(parse_tumour_polygons(fc)) == 3
     assert len(parse_tumour_polygons([feat(poly)])) == 1 and len(parse_tumour_polygons(feat(poly))) == 1
     with pytest.raises(AnnotationError, match="expected a GeoJSON FeatureCollection"):

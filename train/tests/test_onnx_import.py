@@ -20,7 +20,11 @@ from h2g_train.onnx_import import ImportError_, load_onnx_weights
 @pytest.fixture(scope="module")
 def generated_full(tmp_path_factory):
     out = str(tmp_path_factory.mktemp("full"))
-    subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "scripts", "make_test_models.py"), "--variant", "full", "--out", out], check=True, capture_output=True)
+    subprocess.run(
+        ["/usr/bin/python3", os.path.join(ROOT, "scripts", "make_test_models.py"), "--variant", "full", "--out", out],
+        check=True,
+        capture_output=True,
+    )
     return out
 
 
@@ -36,7 +40,9 @@ def test_the_generated_published_architectures_load_and_agree_with_onnxruntime(g
     unet = RefinementUNet(1.0)
     load_onnx_weights(unet, os.path.join(generated_full, REFINE_FILE))
     img, heat = rng.random((1, 1024, 1024, 3), dtype=np.float32), rng.random((1, 1024, 1024, 1), dtype=np.float32)
-    want = ort.InferenceSession(os.path.join(generated_full, REFINE_FILE)).run(None, {"input_1:0": img, "input_2:0": heat})[0]
+    want = ort.InferenceSession(os.path.join(generated_full, REFINE_FILE)).run(
+        None, {"input_1:0": img, "input_2:0": heat}
+    )[0]
     got = RefinementExport(unet.eval())(torch.from_numpy(img), torch.from_numpy(heat)).detach().numpy()
     assert np.abs(got - want).max() <= 1e-4
 

@@ -26,7 +26,9 @@ def exact_slide(tmp_path_factory):
     rng = np.random.default_rng(0)
     img = np.clip(rng.normal(170, 50, (530, 670, 3)), 0, 255).astype(np.uint8)
     img[:, :150] = 255
-    return write_tiff(str(tmp_path_factory.mktemp("exact") / "s.tif"), np.kron(img, np.ones((4, 4, 1), np.uint8))[:2100, :2650], 0.25)
+    return write_tiff(
+        str(tmp_path_factory.mktemp("exact") / "s.tif"), np.kron(img, np.ones((4, 4, 1), np.uint8))[:2100, :2650], 0.25
+    )
 
 
 def reference(slide, tmp_path, cells):

@@ -13,7 +13,9 @@ from h2g_train.config import TrainConfig
 from h2g_train.run import RunError, run
 from h2g_train.runtime import EarlyStopping, load_checkpoint
 
-SMALL = dict(width=0.35, batch_size=4, steps_per_epoch=2, epochs=2, val_patches=8, cluster_sample=16, clusters=3, workers=0)
+SMALL = dict(
+    width=0.35, batch_size=4, steps_per_epoch=2, epochs=2, val_patches=8, cluster_sample=16, clusters=3, workers=0
+)
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +43,10 @@ def test_a_resumed_run_is_the_uninterrupted_one(with_val, tmp_path):
     assert [h["epoch"] for h in b] == [0, 1]
     assert [h["train_loss"] for h in a] == [h["train_loss"] for h in b]
     assert [h["val_loss"] for h in a] == [h["val_loss"] for h in b] and 0 <= a[-1]["val_auc"] <= 1
-    wa, wb = load_checkpoint(os.path.join(straight, "patch", "last.pt"))["model"], load_checkpoint(os.path.join(resumed, "patch", "last.pt"))["model"]
+    wa, wb = (
+        load_checkpoint(os.path.join(straight, "patch", "last.pt"))["model"],
+        load_checkpoint(os.path.join(resumed, "patch", "last.pt"))["model"],
+    )
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
     assert json.load(open(os.path.join(resumed, "config.json")))["config"]["epochs"] == 2
 
@@ -83,7 +88,11 @@ def test_cli_check_and_exit_codes(with_val, tmp_path):
     r = cli("check", with_val, "--json")
     assert r.returncode == 0
     summary = json.loads(r.stdout)
-    assert summary["slides"] == 4 and summary["splits"] == {"train": 3, "val": 1, "test": 0} and summary["groups"] == {"g1": 3, "g2": 1}
+    assert (
+        summary["slides"] == 4
+        and summary["splits"] == {"train": 3, "val": 1, "test": 0}
+        and summary["groups"] == {"g1": 3, "g2": 1}
+    )
     bad = tmp_path / "bad.json"
     bad.write_text('{"schemaVersion": 1, "name": "x", "slides": [], "extra": 1}')
     r = cli("check", str(bad))
@@ -112,9 +121,15 @@ def test_fine_tuning_starts_from_the_installed_models_outputs(with_val, tmp_path
     export_patch(net.eval(), str(installed / PATCH_FILE))
     export_refinement(RefinementUNet(0.25).eval(), str(installed / REFINE_FILE))
     params = {"width": 0.35, "refine_width": 0.25}
-    write_manifest(str(installed), "set", training={"dataset": "x", "datasetSha256": "0" * 64, "trainer": "t", "createdAt": "now", "parameters": params})
+    write_manifest(
+        str(installed),
+        "set",
+        training={"dataset": "x", "datasetSha256": "0" * 64, "trainer": "t", "createdAt": "now", "parameters": params},
+    )
     cfg = TrainConfig(**{**SMALL, "init": str(installed)})
-    sampler = build_sampler([e for e in load_dataset(with_val).slides if e.split == "train"], cfg, str(tmp_path / "cache"))
+    sampler = build_sampler(
+        [e for e in load_dataset(with_val).slides if e.split == "train"], cfg, str(tmp_path / "cache")
+    )
     start = start_network(cfg, sampler)
     x = torch.rand(4, 3, 256, 256)
     want = ort.InferenceSession(str(installed / PATCH_FILE)).run(None, {"input_2:0": x.permute(0, 2, 3, 1).numpy()})[0]

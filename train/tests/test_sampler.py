@@ -76,7 +76,9 @@ def test_patches_read_through_workers_show_their_class(sampler):
     for x, y, _ in loader:
         assert x.shape[1:] == (3, 256, 256) and x.dtype == torch.float32 and 0 <= x.min() and x.max() <= 1
         centre = (x[:, :, 124:132, 124:132] * 255).mean(dim=(2, 3))  # (B, 3) mean RGB at the centre
-        is_tumour = (torch.tensor(TUMOUR).float() - centre).norm(dim=1) < (torch.tensor(TISSUE).float() - centre).norm(dim=1)
+        is_tumour = (torch.tensor(TUMOUR).float() - centre).norm(dim=1) < (torch.tensor(TISSUE).float() - centre).norm(
+            dim=1
+        )
         agree += int((is_tumour.long() == y).sum())
         total += len(y)
     assert total == 96 and agree >= 0.95 * total  # the rest: centres within a cell of a boundary
