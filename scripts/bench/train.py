@@ -181,8 +181,10 @@ PHASES = {"sampler": phase_sampler, "precut": phase_precut, "patch": phase_patch
 def run_phase(a, phase, rep, workers=0):
     cmd = [sys.executable, __file__, "--phase", phase, "--rep", str(rep), "--workers", str(workers), "--patches", str(a.patches),
            "--steps", str(a.steps), "--device", a.device, "--data", a.data]  # fmt: skip
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"bench:train: {phase} failed:\n{r.stderr.strip()[-2000:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
 
 
 def main():
@@ -197,6 +199,7 @@ def main():
     p.add_argument("--rep", type=int, default=0)
     a = p.parse_args()
     if a.phase:  # one measurement, in this process
+        a.workers = int(a.workers)
         result = PHASES[a.phase](a)
         own, child = peak_mib()
         print(json.dumps({**result, "peak_rss_mib": own, "peak_worker_rss_mib": child}))
