@@ -59,15 +59,15 @@ const { OpenSlide } = require('./dist/slide/openslide.js');
 const { chooseLowResLevel } = require('./dist/pipeline/grid.js');
 const { readLowRes } = require('./dist/pipeline/lowres.js');
 const { refinementInputs } = require('./dist/pipeline/refine.js');
-const { writeNpyFloat32 } = require('./dist/output/npy.js');
+const { writeNpy } = require('./dist/output/npy.js');
 (async () => {
   const [file, out, rows, cols] = process.argv.slice(1);
   const slide = await OpenSlide.open(file);
   const low = await readLowRes(slide, chooseLowResLevel(slide.levels, 1024));
   const values = new Float32Array(rows * cols).map((_, i) => ((i * 37) % 101) / 100);
   const inputs = refinementInputs(low, { rows: +rows, cols: +cols, patchSizeLevel0: 512, values }, 1024);
-  await writeNpyFloat32(out + '-image.npy', inputs.image, [1024, 1024, 3]);
-  await writeNpyFloat32(out + '-heatmap.npy', inputs.heatmap, [1024, 1024]);
+  await writeNpy(out + '-image.npy', inputs.image, [1024, 1024, 3]);
+  await writeNpy(out + '-heatmap.npy', inputs.heatmap, [1024, 1024]);
   await slide.close();
 })().catch((e) => { console.error(e); process.exit(1); });
 """
