@@ -113,9 +113,15 @@ async function childBatch(cfg) {
     outDir: cfg.outDir,
     cacheDir: cfg.cacheDir,
     modelDirectory: cfg.models,
-    batchSize: cfg.batchSize,
-    provider: cfg.provider,
-    threads: cfg.threads,
+    // The PipelineSettings the CLI makes of these flags (src/pipeline/settings.ts).
+    settings: {
+      models: cfg.models,
+      reference: 'fast',
+      batchSize: cfg.batchSize,
+      provider: cfg.provider,
+      threads: cfg.threads,
+      limits: {},
+    },
     log: createLogger('warn'),
     interactive: false,
   };

@@ -9,6 +9,7 @@ import { encodeNpy } from '../output/npy';
 import { renderOverlay } from '../output/overlay';
 import { encodeMaskPng, encodeRgbPng } from '../output/png';
 import { resizeBilinear } from '../pipeline/resize';
+import type { PipelineSettings } from '../pipeline/settings';
 import type { SegmentationResult, SegmentSummary } from '../pipeline/types';
 import type { RgbImage } from '../slide/source';
 import { VERSION } from '../version';
@@ -39,10 +40,13 @@ export interface RunContext {
   provider: ExecutionProvider;
   threads: number;
   batchSize: number;
+  /** The settings asked for (flags), including those outside the cache key. */
+  settings: PipelineSettings;
 }
 
-export function runContext(set: ModelSet, batchSize: number): RunContext {
+export function runContext(set: ModelSet, batchSize: number, settings: PipelineSettings): RunContext {
   return {
+    settings,
     modelSet: set.name,
     modelDirectory: set.directory,
     demo: set.demo,

@@ -1,20 +1,21 @@
 /**
  * The result cache's key: SHA-256 of the canonical JSON (keys sorted) of everything that decides a
- * segmentation's result, and nothing else. README "Batch" > "The cache key" lists it for users.
+ * segmentation's result, and nothing else. README "Batch" > "The cache key" lists it for users, from
+ * `CACHE_KEY_ROLE` below (one entry per pipeline setting, so a new option cannot be forgotten here).
  *
- * In it: the slide's content digest (not its name or path), both model files' SHA-256 and the model
- * set's parameters, the options that change results (pixel-size override, rule set, tissue
- * threshold, smoothing, ROI), and the pipeline: the package version plus a fingerprint of the code that computes
- * and encodes results (so an upgrade that changes a rule recomputes). Not in it: batch size, threads
- * and execution provider (they change speed; results agree to float rounding, see the README's GPU
- * figures), which are recorded in each result's provenance instead.
+ * In it: the slide's content digest (not its name or path), both model files' SHA-256, the model
+ * set's parameters and precision, the options that change results (pixel-size override, rule set,
+ * tissue threshold, smoothing, ROI), and the pipeline: the package version plus a fingerprint of the
+ * code that computes and encodes results (so an upgrade that changes a rule recomputes). Each result's
+ * provenance records the settings it was computed with, the ones outside the key included.
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { MultiPolygon, Polygon } from 'geojson';
 import stringify from 'safe-stable-stringify';
-import type { ModelParameters } from '../models/manifest';
+import type { ModelParameters, Precision } from '../models/manifest';
+import type { SettingKey } from '../pipeline/settings';
 import type { ReferenceName } from '../pipeline/types';
 import { OpenSlide } from '../slide/openslide';
 import { VERSION } from '../version';
@@ -36,9 +37,46 @@ export interface CacheKeyInputs {
   cacheFormat: number;
   pipeline: { version: string; code: string };
   slide: { sha256: string };
-  models: { patchSha256: string; refinementSha256: string; parameters: ModelParameters };
+  models: ModelKey;
   options: ResultOptions;
 }
+
+/** The model set as the key sees it: what its files are (digests), how they are used, their arithmetic. */
+export interface ModelKey {
+  patchSha256: string;
+  refinementSha256: string;
+  parameters: ModelParameters;
+  /** The set's precision (an int8 set's patch digest differs anyway; named so the key says it). */
+  precision: Precision;
+}
+
+/**
+ * How each pipeline setting enters the key: `key` (its value is in ResultOptions or ModelKey), or
+ * why it is left out. Outside the key are the settings that change how fast a result comes, or
+ * whether it may be made, but not what it is.
+ */
+export const CACHE_KEY_ROLE: Readonly<Record<SettingKey, { key: true } | { key: false; why: string }>> = {
+  models: { key: false, why: "through the model files' SHA-256 and the set's parameters, not its name or path" },
+  precision: { key: true },
+  reference: { key: true },
+  mpp: { key: true },
+  forceMpp: {
+    key: false,
+    why:
+      'it decides only whether a pixel size outside 0.05-50 um/px may be used; the pixel size used is in the key ' +
+      "(--mpp, or the slide's own, part of its content), and a cached result whose pixel size needs --force-mpp " +
+      'is refused without it, as computing would be',
+  },
+  tissueThreshold: { key: true },
+  smoothingUm: { key: true },
+  batchSize: { key: false, why: 'speed only: patches are inferred independently' },
+  threads: { key: false, why: 'speed only (results agree to float rounding)' },
+  provider: { key: false, why: "speed only (results agree to float rounding, README's GPU figures)" },
+  limits: {
+    key: false,
+    why: 'they bound the work a run may do, not its result: a slide over a limit fails (not cached) and a cached result needs no work',
+  },
+};
 
 export function canonicalJson(value: unknown): string {
   return stringify(value) ?? 'null';

@@ -8,11 +8,16 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../output/atomic';
+import type { PipelineSettings } from '../pipeline/settings';
 import { canonicalJson, type CacheKeyInputs } from './cache-key';
 import type { CohortSlide } from './inputs';
 
-/** Everything in a cache key except the slide: equal settings ids mean comparable results. */
-export type CohortSettings = Omit<CacheKeyInputs, 'slide'> & { modelSet: string; demo: boolean };
+/**
+ * Everything in a cache key except the slide (equal settings ids mean comparable results), and for
+ * the report the set's name and demo flag and the settings the batch was run with (`models` = the
+ * model directory they chose).
+ */
+export type CohortSettings = Omit<CacheKeyInputs, 'slide'> & { modelSet: string; demo: boolean; run: PipelineSettings };
 
 export interface CohortFile {
   schemaVersion: 1;
@@ -35,7 +40,8 @@ const CohortSchema = z.object({
 });
 
 export function settingsId(settings: CohortSettings): string {
-  // The set's name and demo flag describe the models; their digests decide.
+  // The set's name and demo flag describe the models, their digests decide; `run` holds the key's
+  // inputs again and those that change no result.
   const decisive = {
     cacheFormat: settings.cacheFormat,
     pipeline: settings.pipeline,

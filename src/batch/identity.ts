@@ -1,17 +1,23 @@
 /** Cache keys for real slides and model sets: content digests (through the memo) plus options. */
 import path from 'node:path';
 import type { MultiPolygon, Polygon } from 'geojson';
-import { type ModelParameters, readManifest } from '../models/manifest';
-import { validateOptions } from '../pipeline/options';
+import { readManifest } from '../models/manifest';
+import { plausibleMpp, validateOptions } from '../pipeline/options';
+import { implausiblePixelSize } from '../pipeline/segment';
+import type { ResultSummary } from './artifacts';
 import type { SegmentOptions } from '../pipeline/types';
-import { CACHE_FORMAT, cacheKey, type CacheKeyInputs, pipelineIdentity, type ResultOptions } from './cache-key';
+import {
+  CACHE_FORMAT,
+  cacheKey,
+  type CacheKeyInputs,
+  type ModelKey,
+  pipelineIdentity,
+  type ResultOptions,
+} from './cache-key';
 import type { DigestMemo } from './digest';
 
-export interface ModelIdentity {
+export interface ModelIdentity extends ModelKey {
   directory: string;
-  patchSha256: string;
-  refinementSha256: string;
-  parameters: ModelParameters;
 }
 
 /** The model files' digests and parameters, without loading any session (a cached run needs none). */
@@ -25,6 +31,17 @@ export async function modelIdentity(directory: string, memo: DigestMemo): Promis
     patchSha256: patch.sha256,
     refinementSha256: refinement.sha256,
     parameters: manifest.parameters,
+    precision: manifest.precision,
+  };
+}
+
+/** The model set's part of a cache key. */
+export function modelKey(m: ModelKey): ModelKey {
+  return {
+    patchSha256: m.patchSha256,
+    refinementSha256: m.refinementSha256,
+    parameters: m.parameters,
+    precision: m.precision,
   };
 }
 
@@ -49,12 +66,18 @@ export function resultKey(
     cacheFormat: CACHE_FORMAT,
     pipeline: pipelineIdentity(),
     slide: { sha256: slideSha256 },
-    models: {
-      patchSha256: models.patchSha256,
-      refinementSha256: models.refinementSha256,
-      parameters: models.parameters,
-    },
+    models: modelKey(models),
     options,
   };
   return { key: cacheKey(inputs), inputs };
+}
+
+/**
+ * Why a cached result may not be given under these options, as computing it would be refused; null
+ * when it may. Only the pixel-size check depends on an option outside the key (`forceMpp`).
+ */
+export function refusedHit(summary: ResultSummary, slide: string, options: Partial<SegmentOptions>): string | null {
+  const mpp = summary.slide.mpp;
+  if (options.mpp !== undefined || options.forceMpp || (plausibleMpp(mpp.x) && plausibleMpp(mpp.y))) return null;
+  return implausiblePixelSize(slide, mpp);
 }

@@ -1,6 +1,6 @@
 /**
  * `DIR/report.html`: one self-contained page for reviewing a cohort. A header with the counts and the
- * settings (and a banner for demo weights), the two burden charts as inline SVG, and a sortable table
+ * settings table (each setting, its value and whether it is in the cache key; a banner for demo weights), the two burden charts as inline SVG, and a sortable table
  * with each slide's overlay thumbnail (linking to the full overlay and the GeoJSON), figures, status
  * and error. No network: the table sorter (sortable-tablesort) and its style are inlined; pictures are
  * relative links into `slides/`, loaded lazily.
@@ -8,6 +8,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import escapeHtml from 'escape-html';
+import type { PipelineSettings, SettingKey } from '../pipeline/settings';
+import { DEFAULT_OPTIONS } from '../pipeline/types';
+import { CACHE_KEY_ROLE } from './cache-key';
 import { burdenChart, shareHistogram } from './chart';
 import type { CohortFile } from './cohort-file';
 import { outputName } from './slide-output';
@@ -70,24 +73,59 @@ tr.failed td.status { color: #b00020; font-weight: bold; }
 tr.pending td.status { color: #946200; }
 .cached, .same { color: #777; font-weight: normal; font-size: .9em; }
 td.notes { color: #b00020; max-width: 28em; }
+table.settings { width: auto; margin: .5em 0 1em; font-size: .9em; }
+table.settings th { position: static; font-weight: normal; color: #555; }
 a.file { font-size: .85em; margin-left: .5em; }
 `;
+
+const defaultText = (v: unknown, fallback: string): string => (v === undefined ? fallback : String(v));
+
+/**
+ * The report's name and value of each pipeline setting. Typed over the settings' keys: an option added
+ * to PipelineSettings does not compile until the report shows it.
+ */
+const SETTING_LABELS: { [K in SettingKey]-?: [string, (v: PipelineSettings[K]) => string] } = {
+  models: ['model directory', (v) => v ?? ''],
+  precision: ['precision', (v) => v ?? "the set's own"],
+  reference: ['rule set (--reference)', (v) => v ?? DEFAULT_OPTIONS.reference],
+  mpp: ['pixel size', (v) => (v === undefined ? 'from each slide' : `${v} µm/px (given)`)],
+  forceMpp: ['pixel sizes outside 0.05-50 µm/px', (v) => (v ? 'accepted (--force-mpp)' : 'refused')],
+  tissueThreshold: ['tissue threshold', (v) => defaultText(v, String(DEFAULT_OPTIONS.tissueThreshold))],
+  smoothingUm: ['smoothing', (v) => `${v ?? DEFAULT_OPTIONS.smoothingUm} µm`],
+  batchSize: ['batch size', (v) => defaultText(v, String(DEFAULT_OPTIONS.batchSize))],
+  threads: ['inference threads', (v) => (v === 0 ? 'chosen for the machine' : String(v))],
+  provider: ['execution provider', (v) => v],
+  limits: [
+    'limits given',
+    (v) =>
+      Object.entries(v)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ') || 'the defaults',
+  ],
+};
+
+function settingsTable(cohort: CohortFile): string {
+  const s = cohort.settings;
+  const tr = (name: string, value: string, inKey: string) =>
+    `<tr><th>${escapeHtml(name)}</th><td>${escapeHtml(value)}</td><td>${escapeHtml(inKey)}</td></tr>`;
+  const rows = [
+    tr('model set', s.modelSet, 'by its files'),
+    tr('patch model', `${s.models.patchSha256.slice(0, 12)}…`, 'yes'),
+    tr('refinement model', `${s.models.refinementSha256.slice(0, 12)}…`, 'yes'),
+    ...(Object.keys(SETTING_LABELS) as SettingKey[]).map((k) => {
+      const [name, text] = SETTING_LABELS[k] as [string, (v: unknown) => string];
+      const role = CACHE_KEY_ROLE[k];
+      return tr(name, text(s.run?.[k]), role.key ? 'yes' : 'no');
+    }),
+    tr('h2g', `${s.pipeline.version} (code ${s.pipeline.code.slice(0, 12)}…)`, 'yes'),
+  ];
+  return `<table class="settings" id="settings"><thead><tr><th>Setting</th><th>Value</th><th>In the cache key</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
 
 export function renderReport(cohort: CohortFile, rows: readonly CohortRow[], generatedAt = new Date()): string {
   const counts = countByStatus(rows);
   const ok = rows.filter((r) => r.status === 'ok' && r.tumourAreaMm2 !== null);
   const totalTumour = ok.reduce((s, r) => s + (r.tumourAreaMm2 ?? 0), 0);
-  const s = cohort.settings;
-  const o = s.options;
-  const settings = [
-    `model set ${s.modelSet}`,
-    `patch model ${s.models.patchSha256.slice(0, 12)}…`,
-    `refinement model ${s.models.refinementSha256.slice(0, 12)}…`,
-    `tissue threshold ${o.tissueThreshold}`,
-    `smoothing ${o.smoothingUm} µm`,
-    o.mpp !== null ? `pixel size ${o.mpp} µm/px (given)` : 'pixel size from each slide',
-    `h2g ${s.pipeline.version}`,
-  ];
   const charts =
     ok.length > 0
       ? `<div class="charts">${burdenChart(rows)}${shareHistogram(rows)}</div>`
@@ -102,9 +140,9 @@ export function renderReport(cohort: CohortFile, rows: readonly CohortRow[], gen
 </head>
 <body>
 <h1>H2G-Net cohort report</h1>
-${s.demo ? '<div class="demo">DEMO WEIGHTS: these results come from untrained networks and mean nothing clinically.</div>' : ''}
+${cohort.settings.demo ? '<div class="demo">DEMO WEIGHTS: these results come from untrained networks and mean nothing clinically.</div>' : ''}
 <p class="counts"><span>${rows.length} slides</span><span>${counts.ok} segmented</span><span>${counts.failed} failed</span><span>${counts.pending} pending</span><span>total tumour area ${totalTumour.toFixed(2)} mm²</span></p>
-<p class="meta">${escapeHtml(settings.join(' · '))}</p>
+${settingsTable(cohort)}
 <p class="meta">Generated ${escapeHtml(generatedAt.toISOString())}. Click a column heading to sort; click a picture for the full overlay (red: tumour probability per patch, green: outline of the tumour mask).</p>
 ${charts}
 <table class="sortable n-last" id="slides">

@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from '../log';
 import { readManifest } from '../models/manifest';
-import { type ExecutionProvider, loadModelSet } from '../models/model-set';
+import { loadModelSet } from '../models/model-set';
+import { jobOptions, type PipelineSettings, sessionOptions } from '../pipeline/settings';
 import { CACHE_FORMAT, pipelineIdentity } from './cache-key';
 import { CacheUnavailableError, ResultCache } from './cache';
 import {
@@ -20,7 +21,7 @@ import {
   writeCohortFile,
 } from './cohort-file';
 import { BatchInputError, BatchSetupError } from './errors';
-import { modelIdentity, type ModelIdentity, resultOptions } from './identity';
+import { modelIdentity, type ModelIdentity, modelKey, resultOptions } from './identity';
 import { type CohortSlide, expandInputs } from './inputs';
 import { createBatchProgress } from './progress';
 import { publishCohort } from './publish';
@@ -30,18 +31,14 @@ import type { CohortRow } from './table';
 export interface BatchSettingsRequest {
   outDir: string;
   cacheDir: string;
+  /** The model directory `settings` choose (cli/pipeline-options.ts modelDirectoryOf). */
   modelDirectory: string;
-  mpp?: number;
-  tissueThreshold?: number;
-  smoothingUm?: number;
+  settings: PipelineSettings;
   rehash?: boolean;
 }
 
 export interface BatchRequest extends BatchSettingsRequest {
   inputs: readonly string[];
-  batchSize?: number;
-  provider: ExecutionProvider;
-  threads: number;
   /** A Slurm task: run the slides of `shard` in this cohort file instead of expanding inputs. */
   cohortFile?: string;
   shard?: number;
@@ -89,14 +86,11 @@ export async function openBatchContext(req: BatchSettingsRequest): Promise<Batch
   const settings: CohortSettings = {
     cacheFormat: CACHE_FORMAT,
     pipeline: pipelineIdentity(),
-    models: {
-      patchSha256: models.patchSha256,
-      refinementSha256: models.refinementSha256,
-      parameters: models.parameters,
-    },
-    options: resultOptions({ mpp: req.mpp, tissueThreshold: req.tissueThreshold, smoothingUm: req.smoothingUm }),
+    models: modelKey(models),
+    options: resultOptions(jobOptions(req.settings)),
     modelSet: manifest.name ?? path.basename(models.directory),
     demo: manifest.demo,
+    run: { ...req.settings, models: models.directory },
   };
   return { cache, models, settings };
 }
@@ -140,9 +134,9 @@ export async function runBatch(req: BatchRequest): Promise<BatchOutcome> {
       outDir: req.outDir,
       cache,
       models,
-      loadModels: () => loadModelSet(models.directory, { provider: req.provider, threads: req.threads }),
+      loadModels: () => loadModelSet(models.directory, sessionOptions(req.settings)),
       options: settings.options,
-      batchSize: req.batchSize,
+      settings: settings.run,
       settingsId: cohort.settingsId,
       progress: createBatchProgress(req.log, req.interactive),
       log: req.log,

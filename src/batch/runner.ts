@@ -12,13 +12,14 @@ import { ModelError } from '../models/errors';
 import type { ModelSet } from '../models/model-set';
 import { CancelledError } from '../pipeline/errors';
 import { finishSegmentation, planSegmentation, type SegmentationPlan } from '../pipeline/segment';
+import { jobOptions, type PipelineSettings, settingsLimits } from '../pipeline/settings';
 import type { SegmentOptions } from '../pipeline/types';
 import { OpenSlide } from '../slide/openslide';
 import { encodeArtifacts, runContext } from './artifacts';
 import type { CacheEntry, ResultCache } from './cache';
 import type { ResultOptions } from './cache-key';
 import { BatchSetupError } from './errors';
-import { type ModelIdentity, resultKey } from './identity';
+import { type ModelIdentity, refusedHit, resultKey } from './identity';
 import type { CohortSlide } from './inputs';
 import type { BatchProgress } from './progress';
 import { writeSlideFailure, writeSlideResult } from './slide-output';
@@ -30,8 +31,9 @@ export interface RunnerSettings {
   models: ModelIdentity;
   /** Loads the sessions; called once, when the first slide misses the cache. */
   loadModels: () => Promise<ModelSet>;
+  /** The key's options (from `settings`). */
   options: ResultOptions;
-  batchSize?: number;
+  settings: PipelineSettings;
   settingsId: string;
   progress: BatchProgress;
   log: Logger;
@@ -80,13 +82,8 @@ export async function runSlides(slides: readonly CohortSlide[], s: RunnerSetting
   const owners = new Map<string, Owner>();
   let models = null as Promise<ModelSet> | null;
   const loadModels = () => (models ??= s.loadModels());
-  const segmentOptions: Partial<SegmentOptions> = {
-    mpp: s.options.mpp ?? undefined,
-    tissueThreshold: s.options.tissueThreshold,
-    smoothingUm: s.options.smoothingUm,
-    roi: s.options.roi ?? undefined,
-    batchSize: s.batchSize,
-  };
+  const segmentOptions: Partial<SegmentOptions> = { ...jobOptions(s.settings), roi: s.options.roi ?? undefined };
+  const limits = settingsLimits(s.settings);
 
   async function prepare(slide: CohortSlide): Promise<Prepared> {
     if (slide.problem) return { kind: 'failed', slide, error: slide.problem };
@@ -102,6 +99,8 @@ export async function runSlides(slides: readonly CohortSlide[], s: RunnerSetting
     if (owner) return { kind: 'same', slide, owner };
     const found = await s.cache.lookup(key.key, 'full');
     if (found.state === 'hit') {
+      const refused = refusedHit(found.entry.summary, slide.path, segmentOptions);
+      if (refused) return { kind: 'failed', slide, error: refused, sha256: digest.sha256 };
       owners.set(key.key, { name: slide.name, entry: Promise.resolve(found.entry) });
       return { kind: 'hit', slide, entry: found.entry };
     }
@@ -118,8 +117,8 @@ export async function runSlides(slides: readonly CohortSlide[], s: RunnerSetting
     owners.set(key.key, { name: slide.name, entry });
     let source: OpenSlide | null = null;
     try {
-      source = await OpenSlide.open(slide.path);
-      const plan = await planSegmentation(source, s.models.parameters, segmentOptions, { signal: s.signal });
+      source = await OpenSlide.open(slide.path, { limits });
+      const plan = await planSegmentation(source, s.models.parameters, segmentOptions, { signal: s.signal }, limits);
       return { kind: 'compute', slide, source, plan, key, sha256: digest.sha256, resolve, reject };
     } catch (err) {
       await source?.close();
@@ -142,7 +141,7 @@ export async function runSlides(slides: readonly CohortSlide[], s: RunnerSetting
         result,
         { width: level0.width, height: level0.height, sha256: p.sha256, mpp: p.plan.mpp },
         p.key,
-        runContext(set, p.plan.options.batchSize),
+        runContext(set, p.plan.options.batchSize, s.settings),
       );
       const entry = await s.cache.store(p.key.key, artifacts);
       p.resolve(entry);

@@ -10,9 +10,8 @@ import { publishSummary } from '../batch/outcome';
 import { runBatch } from '../batch/run-batch';
 import { runSlurmBatch, type SlurmFlags, writeShardsOnly } from '../batch/slurm/executor';
 import { createLogger } from '../log';
-import { resolveModelDirectory } from '../models/select';
 import { UsageError } from './errors';
-import { addPipelineOptions, number, type PipelineFlags } from './pipeline-options';
+import { addPipelineOptions, modelDirectoryOf, number, type PipelineFlags, pipelineSettings } from './pipeline-options';
 
 interface BatchFlags extends PipelineFlags, SlurmFlags {
   outDir: string;
@@ -54,17 +53,13 @@ async function action(inputs: string[], flags: BatchFlags): Promise<void> {
   const outDir = path.resolve(flags.outDir);
   const cacheDir = path.resolve(flags.cache ?? defaultCacheDir());
   const log = createLogger();
+  const settings = pipelineSettings(flags);
   const common = {
     outDir,
     cacheDir,
-    modelDirectory: await resolveModelDirectory({ explicit: flags.models }),
-    mpp: flags.mpp,
-    tissueThreshold: flags.tissueThreshold,
-    smoothingUm: flags.smoothingUm,
+    modelDirectory: await modelDirectoryOf(settings),
+    settings,
     rehash: flags.rehash,
-    batchSize: flags.batchSize,
-    provider: flags.provider,
-    threads: flags.threads,
     log,
   };
   const signals = abortOnSignals();

@@ -115,11 +115,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   try {
     const result = await runSegment({
       slide,
-      models: set.directory,
+      settings: { models: set.directory, threads: options.threads ?? 0, provider: 'cpu', limits: {} },
       out: partial,
       overlay,
-      threads: options.threads ?? 0,
-      provider: 'cpu',
       log: createLogger(io.env.H2G_LOG_LEVEL ?? 'warn'),
       summaryStream: io.stdout,
     });

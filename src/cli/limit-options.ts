@@ -13,8 +13,8 @@ export function addLimitOptions(command: Command): Command {
   return command;
 }
 
-/** The limits the flags give (defaults for the others); a bad value is a usage error naming its flag. */
-export function limitsFromFlags(flags: Record<string, unknown>): Limits {
+/** The limits the flags give (only those given); a bad value is a usage error naming its flag. */
+export function limitOverridesFromFlags(flags: Record<string, unknown>): Partial<Limits> {
   const overrides: Partial<Limits> = {};
   for (const s of LIMIT_SPECS) {
     const raw = flags[limitOption(s).attributeName()];
@@ -24,10 +24,21 @@ export function limitsFromFlags(flags: Record<string, unknown>): Limits {
     overrides[s.key] = n;
   }
   try {
-    return resolveLimits(overrides);
+    resolveLimits(overrides);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  return overrides;
+}
+
+/** The limits the flags give, with the defaults for the others. */
+export function limitsFromFlags(flags: Record<string, unknown>): Limits {
+  return resolveLimits(limitOverridesFromFlags(flags));
+}
+
+/** The flags that give these limits back (what `limitOverridesFromFlags` reads). */
+export function limitArgs(limits: Partial<Limits>): string[] {
+  return LIMIT_SPECS.flatMap((s) => (limits[s.key] === undefined ? [] : [s.flag, String(limits[s.key])]));
 }
 
 /** Inference threads no machine needs: more than 4 per CPU only oversubscribes (and each costs a stack). */

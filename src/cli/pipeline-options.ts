@@ -1,27 +1,16 @@
 /** The pipeline's command-line options, one definition for `h2g segment` and `h2g batch`. */
 import { type Command, Option } from 'commander';
-import { type Precision, PRECISIONS } from '../models/manifest';
-import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../models/model-set';
-import type { Limits } from '../pipeline/limits';
+import { PRECISIONS } from '../models/manifest';
+import { EXECUTION_PROVIDERS } from '../models/model-set';
+import { withPrecision } from '../models/precision';
+import { resolveModelDirectory } from '../models/select';
 import { REFERENCE_NAMES } from '../pipeline/options';
-import type { ReferenceName } from '../pipeline/types';
+import type { PipelineSettings, SettingKey } from '../pipeline/settings';
 import { UsageError } from './errors';
-import { addLimitOptions, checkThreads, limitsFromFlags } from './limit-options';
+import { addLimitOptions, checkThreads, limitArgs, limitOverridesFromFlags } from './limit-options';
 
-export interface PipelineFlags {
-  /** Model directory or installed set name; undefined = the default selection. */
-  models?: string;
-  /** The chosen set's sibling with this arithmetic; undefined = the set as it is. */
-  precision?: Precision;
-  mpp?: number;
-  forceMpp?: boolean;
-  tissueThreshold?: number;
-  threads: number;
-  batchSize?: number;
-  provider: ExecutionProvider;
-  smoothingUm?: number;
-  reference?: ReferenceName;
-}
+/** What commander gives for the pipeline flags: the settings, with the limits as their raw flags. */
+export type PipelineFlags = Omit<PipelineSettings, 'limits'>;
 
 export function number(name: string, min: number, max: number, integer = false) {
   return (value: string): number => {
@@ -74,8 +63,45 @@ export function addPipelineOptions(command: Command): Command {
   return addLimitOptions(command);
 }
 
-/** The limits the flags give; also checks the thread count (a usage error when it cannot be meant). */
-export function pipelineLimits(flags: PipelineFlags): Limits {
+/** The settings the flags give; a usage error for a thread count or limit that cannot be meant. */
+export function pipelineSettings(flags: PipelineFlags): PipelineSettings {
   checkThreads('--threads', flags.threads);
-  return limitsFromFlags(flags as unknown as Record<string, unknown>);
+  const limits = limitOverridesFromFlags(flags as unknown as Record<string, unknown>);
+  const given = SETTING_KEYS.flatMap((k) => (k === 'limits' || flags[k] === undefined ? [] : [[k, flags[k]] as const]));
+  return { ...Object.fromEntries(given), limits } as PipelineSettings;
+}
+
+const optional =
+  (flag: string) =>
+  (v: string | number | undefined): string[] =>
+    v === undefined ? [] : [flag, String(v)];
+
+/**
+ * How each setting is written back as the flags `addPipelineOptions` reads, for the command line of
+ * a Slurm or shard task. Typed over the settings' keys: an option added to PipelineSettings does not
+ * compile until it is written here, so it reaches every task.
+ */
+const FLAG_WRITERS: { [K in SettingKey]-?: (v: PipelineSettings[K]) => string[] } = {
+  models: optional('--models'),
+  precision: optional('--precision'),
+  reference: optional('--reference'),
+  mpp: optional('--mpp'),
+  forceMpp: (v) => (v ? ['--force-mpp'] : []),
+  tissueThreshold: optional('--tissue-threshold'),
+  batchSize: optional('--batch-size'),
+  smoothingUm: optional('--smoothing-um'),
+  threads: optional('--threads'),
+  provider: optional('--provider'),
+  limits: limitArgs,
+};
+const SETTING_KEYS = Object.keys(FLAG_WRITERS) as SettingKey[];
+
+/** The flags that give these settings (what `pipelineSettings` reads back, equal). */
+export function pipelineArgs(settings: PipelineSettings): string[] {
+  return SETTING_KEYS.flatMap((k) => (FLAG_WRITERS[k] as (v: unknown) => string[])(settings[k]));
+}
+
+/** The model directory the settings choose: `--models` (or the default selection), then `--precision`. */
+export async function modelDirectoryOf(settings: PipelineSettings): Promise<string> {
+  return withPrecision(await resolveModelDirectory({ explicit: settings.models }), settings.precision);
 }

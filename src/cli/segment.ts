@@ -7,8 +7,6 @@ import { open, readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { createLogger, type Logger } from '../log';
 import { loadModelSet } from '../models/model-set';
-import { withPrecision } from '../models/precision';
-import { resolveModelDirectory } from '../models/select';
 import { parseRoi } from '../pipeline/options';
 import { segmentSlide } from '../pipeline/segment';
 import type { SegmentationResult, SegmentSummary } from '../pipeline/types';
@@ -17,17 +15,19 @@ import { writeNpy } from '../output/npy';
 import { renderOverlay } from '../output/overlay';
 import { encodeMaskPng, encodeRgbPng } from '../output/png';
 import { DEMO_WARNING } from '../pipeline/geojson';
-import { DEFAULT_LIMITS, type Limits } from '../pipeline/limits';
+import type { Limits } from '../pipeline/limits';
+import { jobOptions, type PipelineSettings, sessionOptions, settingsLimits } from '../pipeline/settings';
 import type { MultiPolygon, Polygon } from 'geojson';
 import { OpenSlide } from '../slide/openslide';
 import { defaultCacheDir } from '../batch/cache';
 import { segmentThroughCache } from '../batch/one-slide';
 import { UsageError } from './errors';
-import { addPipelineOptions, pipelineLimits, type PipelineFlags } from './pipeline-options';
+import { addPipelineOptions, modelDirectoryOf, type PipelineFlags, pipelineSettings } from './pipeline-options';
 import { createProgressReporter } from './progress';
 
-export interface SegmentRun extends PipelineFlags {
+export interface SegmentRun {
   slide: string;
+  settings: PipelineSettings;
   out: string;
   saveHeatmap?: string;
   saveMask?: string;
@@ -35,8 +35,6 @@ export interface SegmentRun extends PipelineFlags {
   roi?: string;
   /** Reuse and store results in the result cache (true = the default cache directory). */
   cache?: string | true;
-  /** Resource limits; default DEFAULT_LIMITS. */
-  limits?: Limits;
   log?: Logger;
   /** Print the human summary to this stream (default stderr). */
   summaryStream?: NodeJS.WritableStream;
@@ -100,16 +98,16 @@ function outputsOf(run: SegmentRun): Record<string, string | undefined> {
 /** Runs one segmentation and writes the requested files; used by `h2g segment` and `h2g demo`. */
 export async function runSegment(run: SegmentRun): Promise<SegmentationResult> {
   const log = run.log ?? createLogger();
-  const limits = run.limits ?? DEFAULT_LIMITS;
+  const limits = settingsLimits(run.settings);
   const roi = await readRoi(run, limits);
   const outputs = outputsOf(run);
   // Before any work: no output may be an input (the slide, the ROI) or another output.
   await checkOutputPaths([run.slide, ...(run.roi !== undefined ? [run.roi] : [])], outputs);
-  const modelDir = await withPrecision(await resolveModelDirectory({ explicit: run.models }), run.precision);
+  const modelDir = await modelDirectoryOf(run.settings);
   const slide = await OpenSlide.open(run.slide, { limits });
   const progress = createProgressReporter(log);
   try {
-    const models = await loadModelSet(modelDir, { provider: run.provider, threads: run.threads });
+    const models = await loadModelSet(modelDir, sessionOptions(run.settings));
     try {
       await checkOutputPaths([models.patch.info.path, models.refinement.info.path], outputs);
       log.info(
@@ -126,15 +124,7 @@ export async function runSegment(run: SegmentRun): Promise<SegmentationResult> {
       const result = await segmentSlide(
         slide,
         models,
-        {
-          mpp: run.mpp,
-          forceMpp: run.forceMpp,
-          tissueThreshold: run.tissueThreshold,
-          batchSize: run.batchSize,
-          smoothingUm: run.smoothingUm,
-          roi,
-          reference: run.reference,
-        },
+        { ...jobOptions(run.settings), roi },
         { onProgress: progress.onProgress },
         limits,
       );
@@ -163,27 +153,16 @@ export async function runSegment(run: SegmentRun): Promise<SegmentationResult> {
 /** `h2g segment --cache`: the result and the requested files come from the cache entry. */
 export async function runCachedSegment(run: SegmentRun): Promise<void> {
   const log = run.log ?? createLogger();
-  const limits = run.limits ?? DEFAULT_LIMITS;
-  const roi = await readRoi(run, limits);
+  const roi = await readRoi(run, settingsLimits(run.settings));
   await checkOutputPaths([run.slide, ...(run.roi !== undefined ? [run.roi] : [])], outputsOf(run));
   const progress = createProgressReporter(log);
   try {
     const { entry, cached } = await segmentThroughCache({
       slide: run.slide,
-      modelDirectory: await withPrecision(await resolveModelDirectory({ explicit: run.models }), run.precision),
+      modelDirectory: await modelDirectoryOf(run.settings),
       cacheDir: run.cache === true || run.cache === undefined ? defaultCacheDir() : run.cache,
-      options: {
-        mpp: run.mpp,
-        forceMpp: run.forceMpp,
-        tissueThreshold: run.tissueThreshold,
-        batchSize: run.batchSize,
-        smoothingUm: run.smoothingUm,
-        roi,
-        reference: run.reference,
-      },
-      limits,
-      provider: run.provider,
-      threads: run.threads,
+      settings: run.settings,
+      roi,
       log,
       onProgress: progress.onProgress,
     });
@@ -216,9 +195,9 @@ export function segmentCommand(): Command {
       '--cache [dir]',
       'reuse and store the result in the result cache (default: $H2G_CACHE, else ~/.cache/h2gnet/results)',
     )
-    .action(async (slide: string, opts: Omit<SegmentRun, 'slide' | 'limits'>) => {
-      const limits = pipelineLimits(opts);
-      const run = { ...opts, slide, limits, summaryStream: opts.out === '-' ? process.stderr : process.stdout };
+    .action(async (slide: string, opts: Omit<SegmentRun, 'slide' | 'settings'> & PipelineFlags) => {
+      const settings = pipelineSettings(opts);
+      const run = { ...opts, slide, settings, summaryStream: opts.out === '-' ? process.stderr : process.stdout };
       await (run.cache ? runCachedSegment(run) : runSegment(run));
     });
 }

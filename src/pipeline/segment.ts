@@ -29,16 +29,20 @@ import {
   type Stage,
 } from './types';
 
+/** Why a slide's own pixel size is not used without `forceMpp`. */
+export function implausiblePixelSize(description: string, own: { x: number; y: number }): string {
+  return (
+    `${description} says its pixels are ${own.x} x ${own.y} um, outside [${MPP_RANGE.min}, ${MPP_RANGE.max}]: ` +
+    'give the real pixel size (CLI: --mpp <um/px>), or --force-mpp to use this one'
+  );
+}
+
 /** Resolves the level-0 pixel size: the caller's override, else the slide's, else a clear error. */
 export function resolveMpp(source: SlideSource, override: number | undefined, force = false): { x: number; y: number } {
   if (override !== undefined) return { x: override, y: override };
   const own = source.pixelSize;
   if (own && !force && !(plausibleMpp(own.x) && plausibleMpp(own.y))) {
-    throw new SlideError(
-      'NO_PIXEL_SIZE',
-      `${source.description} says its pixels are ${own.x} x ${own.y} um, outside [${MPP_RANGE.min}, ${MPP_RANGE.max}]: ` +
-        'give the real pixel size (CLI: --mpp <um/px>), or --force-mpp to use this one',
-    );
+    throw new SlideError('NO_PIXEL_SIZE', implausiblePixelSize(source.description, own));
   }
   if (own) return { x: own.x, y: own.y };
   throw new SlideError(

@@ -114,6 +114,7 @@ describe('a cohort with a duplicate, a corrupt slide, missing files and a slide 
     expect(r.result.provenance.keyInputs.pipeline.version).toBe(VERSION);
     expect(r.result.provenance.keyInputs.options).toEqual({
       mpp: null,
+      reference: 'fast',
       tissueThreshold: 0.5,
       smoothingUm: 0,
       roi: null,

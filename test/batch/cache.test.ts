@@ -24,6 +24,7 @@ const models: ModelIdentity = {
   patchSha256: 'a'.repeat(64),
   refinementSha256: 'b'.repeat(64),
   parameters: { patchSize: 256, patchMpp: 1, refinementSize: 1024, tumourChannel: 1 },
+  precision: 'float32',
 };
 
 describe('cache keys', () => {
@@ -50,6 +51,8 @@ describe('cache keys', () => {
         { ...models, parameters: { ...models.parameters, tumourChannel: 0 } },
         resultOptions({}),
       ),
+      resultKey('c'.repeat(64), { ...models, precision: 'int8' }, resultOptions({})),
+      resultKey('c'.repeat(64), models, resultOptions({ reference: 'h2g' })),
       resultKey('c'.repeat(64), models, resultOptions({ tissueThreshold: 0.6 })),
       resultKey('c'.repeat(64), models, resultOptions({ smoothingUm: 50 })),
       resultKey('c'.repeat(64), models, resultOptions({ mpp: 0.25 })),
@@ -61,6 +64,8 @@ describe('cache keys', () => {
   test('defaults spelled out give the same key; the directory of the models does not matter', () => {
     expect(resultKey('c'.repeat(64), models, resultOptions({ tissueThreshold: 0.5, smoothingUm: 0 })).key).toBe(base);
     expect(resultKey('c'.repeat(64), { ...models, directory: '/elsewhere' }, resultOptions({})).key).toBe(base);
+    // Speed, permission and resource settings are not results (CACHE_KEY_ROLE says why for each).
+    expect(resultKey('c'.repeat(64), models, resultOptions({ batchSize: 3, forceMpp: true })).key).toBe(base);
   });
 });
 

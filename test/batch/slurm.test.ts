@@ -13,7 +13,7 @@ import type { CohortFile } from '../../src/batch/cohort-file';
 import { smallSlides } from '../helpers/batch-slides';
 import { batchArgs, entries, record as readRecord, table } from '../helpers/batch';
 import { runCli } from '../helpers/cli';
-import { ROOT } from '../helpers/paths';
+import { PYRAMID_40X, ROOT } from '../helpers/paths';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'h2g-slurm-'));
 const out = path.join(tmp, 'out');
@@ -105,6 +105,41 @@ describe('a cohort over three array tasks, one task cancelled and the batch subm
     for (const s of slides) expect(record(path.basename(s, '.tif')).status).toBe('ok');
   }, 120_000);
 });
+
+test('the pipeline flags reach every array task: the keys of a local run; a limit refuses one slide in its task', async () => {
+  const flagsOut = path.join(tmp, 'flags-out');
+  const flagsCache = path.join(tmp, 'flags-cache');
+  const inputs = [...smallSlides(2), PYRAMID_40X];
+  const flags = ['--reference', 'h2g', '--tissue-threshold', '0.4', '--max-grid-cells', '20'];
+  const submitted = await runCli(
+    batchArgs(
+      inputs,
+      flagsOut,
+      flagsCache,
+      '--executor',
+      'slurm',
+      '--slurm-poll-seconds',
+      '0.5',
+      '--slurm-array-size',
+      '2',
+      ...flags,
+    ),
+    env,
+  );
+  expect(submitted.code).toBe(1); // pyramid40x is over the limit
+  const job = JSON.parse(readFileSync(path.join(flagsOut, '.h2g', 'slurm', 'current.json'), 'utf8'));
+  const script = readFileSync(path.join(job.dir, 'job.sh'), 'utf8');
+  for (const f of ['--reference h2g', '--tissue-threshold 0.4', '--max-grid-cells 20']) expect(script).toContain(f);
+  const rows = table(flagsOut);
+  expect(rows.map((r) => r.status)).toEqual(['ok', 'ok', 'failed']);
+  expect(rows[2]!.error).toMatch(/exceeds the limit maxGridCells = 20/);
+  expect(readRecord(flagsOut, 'cmu-crop-0').result.provenance.keyInputs.options).toEqual(
+    expect.objectContaining({ reference: 'h2g', tissueThreshold: 0.4 }),
+  );
+  // The same command run here finds the tasks' results under its own keys: the tasks had the same settings.
+  const local = await runCli(batchArgs(inputs, flagsOut, flagsCache, ...flags));
+  expect(local.stdout).toContain('this run: 2 segmented (2 from the cache, 0 computed), 1 failed');
+}, 240_000);
 
 test('no Slurm installed: a clear message before anything is written', async () => {
   const emptyPath = path.join(tmp, 'empty-path');

@@ -8,7 +8,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../../log';
-import type { ExecutionProvider } from '../../models/model-set';
 import { writeFileAtomic } from '../../output/atomic';
 import { type CohortFile, cohortFilePath, makeCohortFile, stateDir, writeCohortFile } from '../cohort-file';
 import { BatchInputError } from '../errors';
@@ -27,9 +26,6 @@ export type { SlurmFlags } from './job-script';
 
 export interface SlurmRequest extends BatchSettingsRequest {
   inputs: readonly string[];
-  batchSize?: number;
-  provider: ExecutionProvider;
-  threads: number;
   slurm: SlurmFlags;
   log: Logger;
   signal?: AbortSignal;
@@ -85,17 +81,7 @@ async function submit(
 }
 
 function taskOf(req: SlurmRequest, ctx: BatchContext): Omit<TaskCommand, 'cohortFile'> {
-  return {
-    outDir: req.outDir,
-    cacheDir: ctx.cache.dir,
-    modelDirectory: ctx.models.directory,
-    mpp: req.mpp,
-    tissueThreshold: req.tissueThreshold,
-    smoothingUm: req.smoothingUm,
-    batchSize: req.batchSize,
-    threads: req.threads,
-    provider: req.provider,
-  };
+  return { outDir: req.outDir, cacheDir: ctx.cache.dir, settings: ctx.settings.run };
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -6,7 +6,8 @@
  */
 import path from 'node:path';
 import { quote } from 'shell-quote';
-import type { BatchRequest } from '../run-batch';
+import { pipelineArgs } from '../../cli/pipeline-options';
+import type { PipelineSettings } from '../../pipeline/settings';
 
 export interface SlurmFlags {
   slurmPartition?: string;
@@ -26,36 +27,20 @@ export interface SlurmFlags {
   wait: boolean;
 }
 
-/** What each task is told: the submission's flags, minus what only the submitter needs. */
-export type TaskCommand = Pick<
-  BatchRequest,
-  | 'outDir'
-  | 'cacheDir'
-  | 'modelDirectory'
-  | 'mpp'
-  | 'tissueThreshold'
-  | 'smoothingUm'
-  | 'batchSize'
-  | 'threads'
-  | 'provider'
-> & { cohortFile: string };
+/** What each task is told: where to work, and the submission's pipeline settings (`models` = its directory). */
+export interface TaskCommand {
+  outDir: string;
+  cacheDir: string;
+  settings: PipelineSettings;
+  cohortFile: string;
+}
 
 /** The h2g entry point of this installation (bin/h2g.js beside src/ and dist/). */
 export const H2G_BIN = path.resolve(__dirname, '..', '..', '..', 'bin', 'h2g.js');
 
 /** One shard's command line, shell-quoted, without its `--shard <index>`. */
 export function taskCommand(t: TaskCommand): string {
-  return quote(taskArgs(t));
-}
-
-function taskArgs(t: TaskCommand): string[] {
-  const optional: [string, number | undefined][] = [
-    ['--mpp', t.mpp],
-    ['--tissue-threshold', t.tissueThreshold],
-    ['--smoothing-um', t.smoothingUm],
-    ['--batch-size', t.batchSize],
-  ];
-  return [
+  return quote([
     process.execPath,
     H2G_BIN,
     'batch',
@@ -65,14 +50,8 @@ function taskArgs(t: TaskCommand): string[] {
     t.outDir,
     '--cache',
     t.cacheDir,
-    '--models',
-    t.modelDirectory,
-    '--threads',
-    String(t.threads),
-    '--provider',
-    t.provider,
-    ...optional.flatMap(([flag, v]) => (v === undefined ? [] : [flag, String(v)])),
-  ];
+    ...pipelineArgs(t.settings),
+  ]);
 }
 
 export function jobScript(flags: SlurmFlags, tasks: number, logDir: string, task: TaskCommand): string {

@@ -9,7 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type CohortFile, makeCohortFile, stateDir, writeCohortFile } from '../cohort-file';
-import { resultKey } from '../identity';
+import { jobOptions } from '../../pipeline/settings';
+import { refusedHit, resultKey } from '../identity';
 import type { CohortSlide } from '../inputs';
 import type { BatchContext } from '../run-batch';
 import { readSlideRecord, writeSlideFailure, writeSlideResult } from '../slide-output';
@@ -40,6 +41,7 @@ async function needsRun(
   const key = resultKey(known, ctx.models, ctx.settings.options);
   const found = await ctx.cache.lookup(key.key, 'sizes');
   if (found.state !== 'hit') return true;
+  if (refusedHit(found.entry.summary, slide.path, jobOptions(ctx.settings.run))) return true; // a task records why
   const run = { cached: true, finishedAt: new Date().toISOString(), seconds: 0, host: 'submit' };
   await writeSlideResult(outDir, { name: slide.name, slide: slide.path, settingsId, sameAs: null, run }, found.entry);
   return false;
