@@ -93,6 +93,7 @@ public final class SegmentationRunner {
 		SegmentRequest request = SegmentRequest.newBuilder()
 				.setSlidePath(input.slideFile().toAbsolutePath().toString())
 				.setModelSet(settings.modelSet())
+				.setPrecision(settings.precision().wireName())
 				.setOptions(options(input.pixels(), roi == null ? null : offset.toFile(roi)))
 				.build();
 		listener.onMessage("The sidecar reads " + input.slideFile().getFileName() + " itself");
@@ -118,6 +119,7 @@ public final class SegmentationRunner {
 		PixelSegmentStart start = PixelSegmentStart.newBuilder()
 				.setImage(image)
 				.setModelSet(settings.modelSet())
+				.setPrecision(settings.precision().wireName())
 				.setOptions(options(pixels, roi))
 				.build();
 		listener.onMessage("QuPath sends the pixels of " + pixels.name());
@@ -133,7 +135,8 @@ public final class SegmentationRunner {
 				.setTissueThreshold(settings.tissueThreshold())
 				.setSmoothingUm(settings.smoothingMicrons())
 				.setBatchSize(settings.batchSize())
-				.setLivePatches(settings.livePatches());
+				.setLivePatches(settings.livePatches())
+				.setReference(settings.reference().wireName());
 		if (roi != null)
 			options.setRoiGeojson(GeoJsonGeometry.write(roi).toString());
 		return options.build();
