@@ -29,6 +29,10 @@
 # cairo/pixman resample each tile, which more than triples the cost of a read and hides everything else
 # (see docs/README-bench-read.md). Nothing it writes is committed: bench-data/ is gitignored.
 #
+# A dense slide of another size (a multiple of 1024) or another tiling phase, for cohorts of distinct
+# slides (scripts/bench/batch.js): BENCH_DENSE_SIDE=32768 BENCH_DENSE_SHIFT=97 (the source copies start
+# that many pixels further on, so every tile's bytes differ).
+#
 # Usage: scripts/bench/make-bench-slide.sh [--kind sparse|dense] [output.tif]
 #        (default output: bench-data/big40x.tif for sparse, bench-data/dense40x.tif for dense)
 # Prints the path of the slide on its last line.
@@ -56,8 +60,9 @@ case "$KIND" in
   dense)
     OUT="${1:-$ROOT/bench-data/dense40x.tif}"
     CROP=(896 640 704 2304) # x y width height in the source, see above
-    WIDTH=65536  # 64 x 1024
-    HEIGHT=65536 # 64 x 1024
+    WIDTH=${BENCH_DENSE_SIDE:-65536} # 64 x 1024
+    HEIGHT=$WIDTH
+    (( WIDTH % 1024 == 0 )) || { echo "make-bench-slide: BENCH_DENSE_SIDE must be a multiple of 1024" >&2; exit 2; }
     NEED_GIB=5   # the TIFF is 2.05 GB; libvips keeps the lower levels in temporary files meanwhile
     ;;
   *)
@@ -106,7 +111,8 @@ else
     "${WIDTH}x${HEIGHT} px and writing the pyramidal TIFF (about a minute) ..." >&2
   vips crop "$SRC" "$TMP_V" "${CROP[@]}"
   vips extract_band "$TMP_V" "$TMP_CROP" 0 --n 3 # RGBA from OpenSlide -> RGB, 4.9 MB
-  vips embed "$TMP_CROP" "$TMP_TIF[$TIFF_OPTS]" 0 0 "$WIDTH" "$HEIGHT" --extend repeat
+  SHIFT=${BENCH_DENSE_SHIFT:-0}
+  vips embed "$TMP_CROP" "$TMP_TIF[$TIFF_OPTS]" "$SHIFT" "$SHIFT" "$WIDTH" "$HEIGHT" --extend repeat
 fi
 mv -f "$TMP_TIF" "$OUT"
 echo "$OUT"

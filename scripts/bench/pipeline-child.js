@@ -5,7 +5,7 @@
  * that each peak RSS is that run's own. `runChild` forks this file; the child reads its config from
  * the IPC channel and sends back one result.
  */
-const { fork } = require('node:child_process');
+const { execFileSync, fork } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { PerformanceObserver, performance } = require('node:perf_hooks');
@@ -245,9 +245,10 @@ async function childE2e(cfg) {
   return r;
 }
 
-function runChild(kind, cfg, env) {
+/** Forks `file` (this one by default) with `--child kind` and resolves with the one result it sends. */
+function runChild(kind, cfg, env, file = __filename) {
   return new Promise((resolve, reject) => {
-    const child = fork(__filename, ['--child', kind], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(file, ['--child', kind], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     let result = null;
     child.on('message', (m) => (result = m));
     child.on('error', reject);
@@ -260,10 +261,11 @@ function runChild(kind, cfg, env) {
   });
 }
 
-function childMain(kind) {
+/** The child side of runChild: `measure(cfg)`'s result goes back to the parent. */
+function childMain(measure) {
   process.once('message', async (cfg) => {
     try {
-      const r = kind === 'alone' ? await childAlone(cfg) : await childE2e(cfg);
+      const r = await measure(cfg);
       process.send(r, () => process.exit(0));
     } catch (err) {
       process.send({ error: err.stack || String(err) }, () => process.exit(1));
@@ -271,8 +273,24 @@ function childMain(kind) {
   });
 }
 
-module.exports = { dist, randomBatches, runChild, runPatchModel };
+const DEFAULT_MODELS = path.join(ROOT, '.cache', 'bench-models', 'full');
+
+/** `dir`, or the full-size reference-architecture models, generated on first use. */
+function ensureModels(dir) {
+  if (dir) return dir;
+  if (!fs.existsSync(path.join(DEFAULT_MODELS, 'refinement_network_breast_cancer.onnx'))) {
+    process.stderr.write('bench: generating the full-size reference-architecture models\n');
+    execFileSync(
+      '/usr/bin/python3',
+      [path.join(ROOT, 'scripts', 'make_test_models.py'), '--variant', 'full', '--out', DEFAULT_MODELS],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+  }
+  return DEFAULT_MODELS;
+}
+
+module.exports = { childMain, dist, ensureModels, randomBatches, runChild, runPatchModel };
 
 if (require.main === module && process.argv[2] === '--child') {
-  childMain(process.argv[3]);
+  childMain(process.argv[3] === 'alone' ? childAlone : childE2e);
 }

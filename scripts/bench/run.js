@@ -39,7 +39,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
-const { dist, runChild } = require('./pipeline-child');
+const { dist, ensureModels, runChild } = require('./pipeline-child');
 const { f, header, loadAverage, report, summarise } = require('./pipeline-report');
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -47,7 +47,6 @@ const GENERATED = {
   dense: path.join(ROOT, 'bench-data', 'dense40x.tif'),
   sparse: path.join(ROOT, 'bench-data', 'big40x.tif'),
 };
-const DEFAULT_MODELS = path.join(ROOT, '.cache', 'bench-models', 'full');
 
 // ---------------------------------------------------------------------------------------------------
 // Options
@@ -122,19 +121,6 @@ function ensureSlide(slide, kind) {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return out.trim().split('\n').pop();
-}
-
-function ensureModels(dir) {
-  if (dir) return dir;
-  if (!fs.existsSync(path.join(DEFAULT_MODELS, 'refinement_network_breast_cancer.onnx'))) {
-    process.stderr.write('bench: generating the full-size reference-architecture models\n');
-    execFileSync(
-      '/usr/bin/python3',
-      [path.join(ROOT, 'scripts', 'make_test_models.py'), '--variant', 'full', '--out', DEFAULT_MODELS],
-      { stdio: ['ignore', 'ignore', 'inherit'] },
-    );
-  }
-  return DEFAULT_MODELS;
 }
 
 // ---------------------------------------------------------------------------------------------------

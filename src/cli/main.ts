@@ -1,5 +1,6 @@
 /** The `h2g` command line: one module per command, each exporting a commander Command. */
 import { Command } from 'commander';
+import { batchCommand } from './batch';
 import { reportAndExit } from './errors';
 import { demoCommand } from './demo';
 import { infoCommand } from './info';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   program.addCommand(modelsCommand().exitOverride());
   program.addCommand(demoCommand().exitOverride());
   program.addCommand(segmentCommand().exitOverride());
+  program.addCommand(batchCommand().exitOverride());
   program.addCommand(serveCommand().exitOverride());
   return program;
 }

@@ -9,7 +9,7 @@ import { modelsHome } from '../models/store';
 import { quantizeModelSet } from '../quantize/quantize';
 import { UsageError } from './errors';
 import { type CliIo, reportInstall } from './io';
-import { number } from './segment';
+import { number } from './pipeline-options';
 
 interface QuantizeFlags {
   calibrate: string[];

@@ -3,73 +3,60 @@
  * mask and overlay files and a summary at the end.
  */
 import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { checkOutputPaths, writeFileAtomic } from '../output/atomic';
-import { Command, Option } from 'commander';
+import { open, readFile } from 'node:fs/promises';
+import { Command } from 'commander';
 import { createLogger, type Logger } from '../log';
-import { type Precision, PRECISIONS } from '../models/manifest';
-import { EXECUTION_PROVIDERS, type ExecutionProvider, loadModelSet } from '../models/model-set';
+import { loadModelSet } from '../models/model-set';
 import { withPrecision } from '../models/precision';
 import { resolveModelDirectory } from '../models/select';
-import { parseRoi, REFERENCE_NAMES } from '../pipeline/options';
+import { parseRoi } from '../pipeline/options';
 import { segmentSlide } from '../pipeline/segment';
-import type { ReferenceName, SegmentationResult } from '../pipeline/types';
+import type { SegmentationResult, SegmentSummary } from '../pipeline/types';
+import { checkOutputPaths, copyFileAtomic, writeFileAtomic } from '../output/atomic';
 import { writeNpy } from '../output/npy';
 import { renderOverlay } from '../output/overlay';
 import { encodeMaskPng, encodeRgbPng } from '../output/png';
 import { DEMO_WARNING } from '../pipeline/geojson';
-import { OpenSlide } from '../slide/openslide';
 import { DEFAULT_LIMITS, type Limits } from '../pipeline/limits';
+import type { MultiPolygon, Polygon } from 'geojson';
+import { OpenSlide } from '../slide/openslide';
+import { defaultCacheDir } from '../batch/cache';
+import { segmentThroughCache } from '../batch/one-slide';
 import { UsageError } from './errors';
-import { addLimitOptions, checkThreads, limitsFromFlags } from './limit-options';
+import { addPipelineOptions, pipelineLimits, type PipelineFlags } from './pipeline-options';
 import { createProgressReporter } from './progress';
 
-export interface SegmentRun {
+export interface SegmentRun extends PipelineFlags {
   slide: string;
-  /** Model directory or installed set name; undefined = the default selection. */
-  models?: string;
-  /** The chosen set's sibling with this arithmetic; undefined = the set as it is. */
-  precision?: Precision;
   out: string;
   saveHeatmap?: string;
   saveMask?: string;
   overlay?: string;
-  mpp?: number;
-  forceMpp?: boolean;
-  tissueThreshold?: number;
-  threads: number;
-  batchSize?: number;
-  provider: ExecutionProvider;
-  smoothingUm?: number;
   roi?: string;
+  /** Reuse and store results in the result cache (true = the default cache directory). */
+  cache?: string | true;
   /** Resource limits; default DEFAULT_LIMITS. */
   limits?: Limits;
-  reference?: ReferenceName;
   log?: Logger;
   /** Print the human summary to this stream (default stderr). */
   summaryStream?: NodeJS.WritableStream;
 }
 
-export function number(name: string, min: number, max: number, integer = false) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-      throw new UsageError(
-        `--${name} must be ${integer ? 'a whole number' : 'a number'} between ${min} and ${max}, got '${value}'`,
-      );
-    }
-    return n;
-  };
-}
-
-export function formatSummary(result: SegmentationResult, demo: boolean): string {
-  const s = result.summary;
+export function formatSummary(
+  s: SegmentSummary,
+  grid: { rows: number; cols: number },
+  demo: boolean,
+  cached = false,
+): string {
   const stages = Object.entries(s.stageSeconds)
     .map(([k, v]) => `${k} ${v.toFixed(2)} s`)
     .join(', ');
   return [
     ...(demo ? [`WARNING: ${DEMO_WARNING}`] : []),
-    `patches inferred: ${s.patchesInferred} of ${s.patchesTotal} (grid ${result.heatmap.rows} x ${result.heatmap.cols})`,
+    ...(cached
+      ? ['result:           from the result cache (computed earlier with the same slide, models and options)']
+      : []),
+    `patches inferred: ${s.patchesInferred} of ${s.patchesTotal} (grid ${grid.rows} x ${grid.cols})`,
     `tumour regions:   ${s.polygonCount}`,
     `tumour area:      ${s.tumourAreaMm2.toFixed(3)} mm^2 (${(100 * s.tumourShareOfTissue).toFixed(1)}% of ${s.tissueAreaMm2.toFixed(3)} mm^2 tissue)`,
     `time:             ${s.totalSeconds.toFixed(2)} s (${stages})`,
@@ -101,20 +88,21 @@ export async function readRoiFile(file: string, maxBytes: number): Promise<strin
   }
 }
 
+async function readRoi(run: SegmentRun, limits: Limits): Promise<Polygon | MultiPolygon | undefined> {
+  if (run.roi === undefined) return undefined;
+  return parseRoi(await readRoiFile(run.roi, limits.maxRoiFileBytes), limits.maxRoiVertices);
+}
+
+function outputsOf(run: SegmentRun): Record<string, string | undefined> {
+  return { '--out': run.out, '--save-heatmap': run.saveHeatmap, '--save-mask': run.saveMask, '--overlay': run.overlay };
+}
+
 /** Runs one segmentation and writes the requested files; used by `h2g segment` and `h2g demo`. */
 export async function runSegment(run: SegmentRun): Promise<SegmentationResult> {
   const log = run.log ?? createLogger();
   const limits = run.limits ?? DEFAULT_LIMITS;
-  const roi =
-    run.roi !== undefined
-      ? parseRoi(await readRoiFile(run.roi, limits.maxRoiFileBytes), limits.maxRoiVertices)
-      : undefined;
-  const outputs = {
-    '--out': run.out,
-    '--save-heatmap': run.saveHeatmap,
-    '--save-mask': run.saveMask,
-    '--overlay': run.overlay,
-  };
+  const roi = await readRoi(run, limits);
+  const outputs = outputsOf(run);
   // Before any work: no output may be an input (the slide, the ROI) or another output.
   await checkOutputPaths([run.slide, ...(run.roi !== undefined ? [run.roi] : [])], outputs);
   const modelDir = await withPrecision(await resolveModelDirectory({ explicit: run.models }), run.precision);
@@ -161,7 +149,7 @@ export async function runSegment(run: SegmentRun): Promise<SegmentationResult> {
         const picture = renderOverlay(result.lowResImage, result.heatmap, result.mask, slide.width, slide.height);
         await writeFileAtomic(run.overlay, encodeRgbPng(picture));
       }
-      (run.summaryStream ?? process.stderr).write(`${formatSummary(result, models.demo)}\n`);
+      (run.summaryStream ?? process.stderr).write(`${formatSummary(result.summary, result.heatmap, models.demo)}\n`);
       return result;
     } finally {
       await models.release();
@@ -172,52 +160,65 @@ export async function runSegment(run: SegmentRun): Promise<SegmentationResult> {
   }
 }
 
+/** `h2g segment --cache`: the result and the requested files come from the cache entry. */
+export async function runCachedSegment(run: SegmentRun): Promise<void> {
+  const log = run.log ?? createLogger();
+  const limits = run.limits ?? DEFAULT_LIMITS;
+  const roi = await readRoi(run, limits);
+  await checkOutputPaths([run.slide, ...(run.roi !== undefined ? [run.roi] : [])], outputsOf(run));
+  const progress = createProgressReporter(log);
+  try {
+    const { entry, cached } = await segmentThroughCache({
+      slide: run.slide,
+      modelDirectory: await withPrecision(await resolveModelDirectory({ explicit: run.models }), run.precision),
+      cacheDir: run.cache === true || run.cache === undefined ? defaultCacheDir() : run.cache,
+      options: {
+        mpp: run.mpp,
+        forceMpp: run.forceMpp,
+        tissueThreshold: run.tissueThreshold,
+        batchSize: run.batchSize,
+        smoothingUm: run.smoothingUm,
+        roi,
+        reference: run.reference,
+      },
+      limits,
+      provider: run.provider,
+      threads: run.threads,
+      log,
+      onProgress: progress.onProgress,
+    });
+    progress.stop();
+    if (run.out === '-') process.stdout.write(`${await readFile(entry.files.geojson, 'utf8')}\n`);
+    else await copyFileAtomic(entry.files.geojson, run.out);
+    if (run.saveHeatmap) await copyFileAtomic(entry.files.heatmap, run.saveHeatmap);
+    if (run.saveMask) await copyFileAtomic(entry.files.mask, run.saveMask);
+    if (run.overlay) await copyFileAtomic(entry.files.overlay, run.overlay);
+    const s = entry.summary;
+    (run.summaryStream ?? process.stderr).write(
+      `${formatSummary(s.figures, s.heatmap, s.provenance.run.demo, cached)}\n`,
+    );
+  } finally {
+    progress.stop();
+  }
+}
+
 export function segmentCommand(): Command {
   const command = new Command('segment')
     .description('segment tumour regions in a slide and write them as GeoJSON (level-0 pixel coordinates)')
     .argument('<slide>', 'whole-slide image OpenSlide can read')
-    .requiredOption('-o, --out <file>', "GeoJSON FeatureCollection to write ('-' = stdout)")
-    .option(
-      '-m, --models <dir-or-name>',
-      'model directory or installed set (default: $H2G_MODELS, then the installed default)',
-    )
-    .addOption(
-      new Option(
-        '--precision <p>',
-        "patch model arithmetic: the chosen set's int8 sibling (h2g models quantize) or float32 one (default: the set as it is)",
-      ).choices(PRECISIONS),
-    )
+    .requiredOption('-o, --out <file>', "GeoJSON FeatureCollection to write ('-' = stdout)");
+  return addPipelineOptions(command)
     .option('--save-heatmap <file.npy>', 'patch heatmap as float32 NumPy array [rows, cols]')
     .option('--save-mask <file.png>', 'refinement mask as 8-bit PNG (255 = tumour)')
     .option('--overlay <file.png>', 'low-resolution picture with the heatmap and mask drawn on it')
-    .option(
-      '--mpp <um/px>',
-      "level-0 pixel size; overrides or supplies the slide's (0.05 to 50 unless --force-mpp)",
-      number('mpp', 1e-6, 1e6),
-    )
-    .option('--force-mpp', "accept a pixel size (given or the slide's) outside 0.05 to 50 um/px")
-    .option(
-      '--tissue-threshold <share>',
-      'tissue share of a patch needed to infer it (0.5)',
-      number('tissue-threshold', 0.001, 1),
-    )
-    .option('--batch-size <n>', 'patches per inference call', number('batch-size', 1, 512, true))
-    .option('--threads <n>', 'inference threads (0 = chosen for this machine)', number('threads', 0, 1024, true), 0)
-    .addOption(new Option('--provider <name>', 'execution provider').choices([...EXECUTION_PROVIDERS]).default('cpu'))
-    .option(
-      '--smoothing-um <um>',
-      'smooth the mask: erode r, dilate 2r, erode r (0 = none, as the reference)',
-      number('smoothing-um', 0, 10000),
-    )
     .option('--roi <file.geojson>', 'only segment inside this Polygon/MultiPolygon (level-0 pixels)')
-    .addOption(
-      new Option('--reference <rules>', "rule set (README: FastPathology's rules)")
-        .choices([...REFERENCE_NAMES])
-        .default('fast'),
-    );
-  return addLimitOptions(command).action(async (slide: string, opts: Omit<SegmentRun, 'slide' | 'limits'>) => {
-    checkThreads('--threads', opts.threads);
-    const limits = limitsFromFlags(opts as unknown as Record<string, unknown>);
-    await runSegment({ ...opts, slide, limits, summaryStream: opts.out === '-' ? process.stderr : process.stdout });
-  });
+    .option(
+      '--cache [dir]',
+      'reuse and store the result in the result cache (default: $H2G_CACHE, else ~/.cache/h2gnet/results)',
+    )
+    .action(async (slide: string, opts: Omit<SegmentRun, 'slide' | 'limits'>) => {
+      const limits = pipelineLimits(opts);
+      const run = { ...opts, slide, limits, summaryStream: opts.out === '-' ? process.stderr : process.stdout };
+      await (run.cache ? runCachedSegment(run) : runSegment(run));
+    });
 }

@@ -103,7 +103,8 @@ export async function writeDefaultMarker(home: string, name: string): Promise<vo
   await rename(tmp, path.join(home, DEFAULT_MARKER));
 }
 
-function pidAlive(pid: number): boolean {
+/** Whether a process of this host still runs (EPERM: it does, under another user). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -3,12 +3,17 @@
  *
  * `checkOutputPaths` refuses an output that resolves (symlinks, `..`, hard links) to an input or to
  * another output: `h2g segment slide.svs -o slide.svs` overwrote the slide with GeoJSON.
- * `writeFileAtomic` writes to a temporary file in the target's directory, flushes it to disk and
- * renames it over the target: on a full disk (or any failure) the target keeps its old content and
- * the temporary file is removed. A symlink at the target is replaced, never written through.
+ * `writeFileAtomic` writes to a temporary file beside the target, flushes it to disk and renames it
+ * over the target: a reader sees the old file or the new one; on a full disk (or any failure) the
+ * target keeps its old content and the temporary file is removed. A symlink at the target is followed
+ * (checkOutputPaths has made sure it does not lead to an input).
+ *
+ * Written by hand because npm's write-file-atomic 7 issues one write(2) and ignores a short count: at
+ * a file-size limit it renamed a truncated PNG over the previous result (test/cli/outputs.test.ts).
+ * FileHandle.writeFile loops until every byte is written or a write fails.
  */
-import { randomBytes } from 'node:crypto';
-import { open, realpath, rename, rm, stat } from 'node:fs/promises';
+import { randomInt } from 'node:crypto';
+import { open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
 export class OutputPathError extends Error {
@@ -57,24 +62,29 @@ export async function checkOutputPaths(
   }
 }
 
-/** Writes `data` to `file` through a temporary file in the same directory and a rename. */
+/** Writes `data` to `file` atomically (see above). */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  const dir = path.dirname(path.resolve(file));
-  const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.partial`);
-  const handle = await open(tmp, 'wx');
+  const target = await realpath(file).catch(() => path.resolve(file));
+  const temporary = `${target}.${process.pid}${randomInt(1e9)}`;
+  const handle = await open(temporary, 'wx');
   try {
     await handle.writeFile(data);
     await handle.sync();
+    await handle.close();
+    await rename(temporary, target);
   } catch (err) {
     await handle.close().catch(() => undefined);
-    await rm(tmp, { force: true });
+    await unlink(temporary).catch(() => undefined);
     throw err;
   }
-  await handle.close();
-  try {
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+}
+
+/** Temporary names: the target's name, a dot and a decimal number. */
+export function isAtomicTemporary(name: string, target: string): boolean {
+  return name.startsWith(`${target}.`) && /^\d+$/.test(name.slice(target.length + 1));
+}
+
+/** A copy that is whole or absent (results are a few MB: read whole, then written atomically). */
+export async function copyFileAtomic(source: string, target: string): Promise<void> {
+  await writeFileAtomic(target, await readFile(source));
 }

@@ -4,9 +4,10 @@
  * the SlideSource, results go out as values.
  */
 import type { FeatureCollection } from 'geojson';
+import type { ModelParameters } from '../models/manifest';
 import type { ModelSet } from '../models/model-set';
 import { SlideError } from '../slide/errors';
-import type { SlideSource } from '../slide/source';
+import type { RgbImage, SlideSource } from '../slide/source';
 import { VERSION } from '../version';
 import { CancelledError } from './errors';
 import { DEFAULT_LIMITS, type Limits, enforce } from './limits';
@@ -17,8 +18,16 @@ import { cpuReaders } from './patch-reader';
 import { offload, startOffloadThread } from './offload';
 import { refine } from './refine';
 import { readLowRes } from './lowres';
-import { MPP_RANGE, type SegmentCallbacks, type SegmentationResult, type SegmentOptions, type Stage } from './types';
-import { planSlide } from './rules';
+import type { PatchGrid } from './grid';
+import { planSlide, type SlidePlan } from './rules';
+import {
+  type BinaryMask,
+  MPP_RANGE,
+  type SegmentCallbacks,
+  type SegmentationResult,
+  type SegmentOptions,
+  type Stage,
+} from './types';
 
 /** Resolves the level-0 pixel size: the caller's override, else the slide's, else a clear error. */
 export function resolveMpp(source: SlideSource, override: number | undefined, force = false): { x: number; y: number } {
@@ -40,11 +49,19 @@ export function resolveMpp(source: SlideSource, override: number | undefined, fo
 
 class StageClock {
   readonly seconds: Record<string, number> = {};
-  private readonly start = performance.now();
-  private stageStart = this.start;
+  private readonly start: number;
+  private stageStart: number;
   private current: Stage | null = null;
 
-  constructor(private readonly callbacks: SegmentCallbacks) {}
+  /** `tissueSeconds`: the planning stage's time when it ran apart (see planSegmentation). */
+  constructor(
+    private readonly callbacks: SegmentCallbacks,
+    tissueSeconds?: number,
+  ) {
+    this.start = performance.now() - (tissueSeconds ?? 0) * 1000;
+    this.stageStart = this.start;
+    if (tissueSeconds !== undefined) this.seconds.tissue = tissueSeconds;
+  }
 
   enter(stage: Stage, total = 0): void {
     this.leave();
@@ -71,16 +88,34 @@ class StageClock {
   }
 }
 
-export async function segmentSlide(
+/**
+ * The first stage on its own: the tissue mask and the patches to infer. Reads only the low-resolution
+ * level and needs no model session, so a batch plans the next slide while the current one infers.
+ */
+export interface SegmentationPlan {
+  options: SegmentOptions;
+  mpp: { x: number; y: number };
+  slidePlan: SlidePlan;
+  lowResLevel: number;
+  lowRes: RgbImage;
+  tissue: BinaryMask;
+  grid: PatchGrid;
+  cells: number[];
+  /** Mask smoothing radius in mask pixels (0: none). */
+  smoothingRadiusPx: number;
+  /** Seconds of the tissue stage. */
+  tissueSeconds: number;
+}
+
+export async function planSegmentation(
   source: SlideSource,
-  models: ModelSet,
+  params: ModelParameters,
   partialOptions: Partial<SegmentOptions>,
   callbacks: SegmentCallbacks = {},
   limits: Limits = DEFAULT_LIMITS,
-): Promise<SegmentationResult> {
+): Promise<SegmentationPlan> {
   const options = validateOptions(partialOptions);
   const mpp = resolveMpp(source, options.mpp, options.forceMpp);
-  const params = models.parameters;
   // Everything the job will allocate or loop over is known from the geometry: refuse before any work.
   const slidePlan = planSlide(source, mpp.x, params, options.reference, options.mpp !== undefined);
   const plan = planJob(source.levels, mpp, params, options, slidePlan);
@@ -94,13 +129,12 @@ export async function segmentSlide(
   const level0 = source.levels[0]!;
 
   clock.enter('tissue');
-  const { lowResLevel } = plan;
+  const { lowResLevel, grid } = plan;
   const lowRes = await readLowRes(source, lowResLevel, signal);
   check();
   // The long CPU steps run off the main thread (offload.ts), so its event loop stays free.
   const tissue = await offload.tissueMask(lowRes);
 
-  const grid = plan.grid;
   const selected = await offload.selectCells(slidePlan, tissue, options.tissueThreshold, level0.width, level0.height);
   const inRoi = options.roi ? await offload.cellsTouchingRoi(grid, options.roi) : null;
   const cells: number[] = [];
@@ -109,6 +143,47 @@ export async function segmentSlide(
   });
   check();
   enforce(limits, 'maxPatches', cells.length, 'the slide has too many tissue patches');
+  clock.leave();
+  return {
+    options,
+    mpp,
+    slidePlan,
+    lowResLevel,
+    lowRes,
+    tissue,
+    grid,
+    cells,
+    smoothingRadiusPx: plan.smoothingRadiusPx,
+    tissueSeconds: clock.seconds.tissue ?? 0,
+  };
+}
+
+export async function segmentSlide(
+  source: SlideSource,
+  models: ModelSet,
+  partialOptions: Partial<SegmentOptions>,
+  callbacks: SegmentCallbacks = {},
+  limits: Limits = DEFAULT_LIMITS,
+): Promise<SegmentationResult> {
+  const plan = await planSegmentation(source, models.parameters, partialOptions, callbacks, limits);
+  return finishSegmentation(source, models, plan, callbacks);
+}
+
+/** The remaining stages of a planned slide: patch inference, refinement, polygons. */
+export async function finishSegmentation(
+  source: SlideSource,
+  models: ModelSet,
+  plan: SegmentationPlan,
+  callbacks: SegmentCallbacks = {},
+): Promise<SegmentationResult> {
+  const { options, mpp, slidePlan, lowResLevel, lowRes, tissue, grid, cells } = plan;
+  const params = models.parameters;
+  const signal = callbacks.signal;
+  const check = () => {
+    if (signal?.aborted) throw new CancelledError();
+  };
+  const clock = new StageClock(callbacks, plan.tissueSeconds);
+  const level0 = source.levels[0]!;
 
   clock.enter('patches', cells.length);
   const heatmapValues = new Float32Array(grid.rows * grid.cols);

@@ -27,7 +27,7 @@ import {
 import { SHAPES_HEIGHT, SHAPES_WIDTH, TISSUE_RGB, TUMOUR_RGB, isTumour } from '../helpers/shapes';
 import { SYSTEM_PYTHON } from '../helpers/openslide-tools';
 
-function vips(args: string[]): void {
+export function vips(args: string[]): void {
   execFileSync('vips', args, { stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
@@ -44,16 +44,23 @@ const JPEG_444 = ['--compression', 'jpeg', '--Q', '95']; // libvips 8.14: Q >= 9
 const AT_40X = ['--xres', '4000', '--yres', '4000', '--resunit', 'cm'];
 const JPEG = ['--compression', 'jpeg', '--Q', '85'];
 
-function jpegPyramid(src: string, out: string, xres: string, unit: 'cm' | 'inch'): void {
+export function jpegPyramid(src: string, out: string, xres: string, unit: 'cm' | 'inch'): void {
   vips(['tiffsave', src, out, ...TILED_PYRAMID, ...JPEG, '--xres', xres, '--yres', xres, '--resunit', unit]);
 }
 
-function makeOnce(target: string, make: (tmp: string) => void): void {
+/** Makes `target` if absent; jest workers may make one at once, so each builds under its own name. */
+export function makeOnce(target: string, make: (tmp: string) => void): void {
   if (existsSync(target)) return;
-  const tmp = `${target}.partial${path.extname(target)}`;
+  const tmp = `${target}.partial-${process.pid}${path.extname(target)}`;
   rmSync(tmp, { recursive: true, force: true });
   make(tmp);
-  renameSync(tmp, target);
+  try {
+    renameSync(tmp, target);
+  } catch (err) {
+    // A folder another worker finished first cannot be renamed over: keep that one.
+    if (!existsSync(target)) throw err;
+    rmSync(tmp, { recursive: true, force: true });
+  }
 }
 
 /** Draws the shapes at 1/4 resolution, then vips scales up by 4 (nearest) into a 40x pyramid. */
