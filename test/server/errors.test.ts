@@ -103,7 +103,7 @@ describe('Segment errors', () => {
       'MODEL_NOT_FOUND',
     ]);
     expect(await errorCodeOf(segment(ts.client, NO_MPP_TIFF))).toEqual(['NO_PIXEL_SIZE']);
-    expect(await errorCodeOf(segment(ts.client, BROKEN_SVS))).toEqual(['CORRUPT']);
+    expect(await errorCodeOf(segment(ts.client, FOREIGN_ONNX))).toEqual(['UNSUPPORTED']);
     // Failures that are no typed slide or model error carry none.
     expect(await errorCodeOf(segment(ts.client, CMU_SMALL, { tissueThreshold: 2 }))).toEqual([]);
   });

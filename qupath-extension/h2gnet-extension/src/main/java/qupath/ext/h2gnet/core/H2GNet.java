@@ -108,7 +108,8 @@ public final class H2GNet {
 				? HierarchyPlacement.addAtRoot(imageData.getHierarchy(), toObjects(server, outcome.regions(), outcome))
 				: addBelowParents(imageData, server, outcome, parents);
 		imageData.getHistoryWorkflow().addStep(new DefaultScriptableWorkflowStep(WORKFLOW_STEP, toScript(parents != null)));
-		return new SegmentationReport(added, outcome.summary(), outcome.bySlidePath(), outcome.demoWeights());
+		return new SegmentationReport(added, outcome.summary(), outcome.bySlidePath(), outcome.demoWeights(),
+				outcome.precision());
 	}
 
 	private List<PathObject> addBelowParents(ImageData<BufferedImage> imageData, ImageServer<BufferedImage> server,
