@@ -107,6 +107,9 @@ Thread.start('h2gnet-gui-smoke') {
              tumour: objs.count { it.pathClass?.name == 'Tumor' },
              atRoot: objs.count { it.parent == h.rootObject },
              demo: objs.count { it.metadata['h2gnet.demo_weights'] == 'true' },
+             ruleSets: objs.collect { it.metadata['h2gnet.param.reference'] }.unique(),
+             precisions: objs.collect { it.metadata['h2gnet.precision'] }.unique(),
+             script: qupath.getImageData().getHistoryWorkflow().getSteps().last().script,
              workflow: qupath.getImageData().getHistoryWorkflow().getSteps()*.name]
         }
 
