@@ -18,7 +18,7 @@ public class SidecarException extends Exception {
 		UNAUTHENTICATED,
 		/** The slide is outside the sidecar's allowed folders. */
 		PERMISSION_DENIED,
-		/** The sidecar cannot find the slide file (or model set). */
+		/** The sidecar cannot find the slide file. */
 		NOT_FOUND,
 		/** The image or options were refused (unsupported/corrupt slide, bad parameter). */
 		INVALID_INPUT,
