@@ -76,6 +76,9 @@ class GuiSmokeIT {
 			assertEquals(0, p.exitValue(), output);
 
 			assertTrue(report.get("menu").toString().contains("Segment tumour (selected annotations)"), report.toString());
+			JsonObject preferences = report.getAsJsonObject("preferences");
+			assertEquals("float32", preferences.get("Precision").getAsString(), "the default: " + preferences);
+			assertEquals("h2g", preferences.get("Rule set").getAsString(), "the stored preference: " + preferences);
 			assertTrue(report.get("progressText").getAsString().contains("H2G-Net: CMU-1-Small-Region.svs"), report.toString());
 			JsonObject first = report.getAsJsonObject("first");
 			int n = first.get("annotations").getAsInt();
