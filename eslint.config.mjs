@@ -2,7 +2,18 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'build/', 'node_modules/', 'src/generated/', 'qupath-extension/', 'coverage/', '.cache/'] },
+  {
+    ignores: [
+      'dist/',
+      'build/',
+      'node_modules/',
+      'src/generated/',
+      'qupath-extension/',
+      'coverage/',
+      '.cache/',
+      '.venv/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { batchCommand } from './batch';
 import { reportAndExit } from './errors';
 import { demoCommand } from './demo';
+import { evaluateCommand } from './evaluate';
 import { infoCommand } from './info';
 import { modelsCommand } from './models';
 import { segmentCommand } from './segment';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   program.addCommand(demoCommand().exitOverride());
   program.addCommand(segmentCommand().exitOverride());
   program.addCommand(batchCommand().exitOverride());
+  program.addCommand(evaluateCommand().exitOverride());
   program.addCommand(serveCommand().exitOverride());
   return program;
 }

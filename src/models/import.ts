@@ -152,9 +152,12 @@ export async function importModels(inputs: string[], options: ImportOptions): Pr
     throw err;
   }
   const sources = [...new Set([patch.path, refinement.path].map((p) => path.dirname(p)))];
+  // A trained set keeps saying where it came from (trained:<dataset>) and how it was made.
+  const trained = manifest?.training && manifest.source?.startsWith('trained:') ? manifest : null;
   const result = await finishInstall(options.home, staging, {
     name: options.name,
-    source: options.source ?? `import:${sources.join(',')}`,
+    source: trained?.source ?? options.source ?? `import:${sources.join(',')}`,
+    ...(trained?.training ? { training: trained.training } : {}),
     demo: manifest?.demo ?? false,
     ...(manifest?.description
       ? { description: manifest.description }

@@ -83,6 +83,25 @@ const QuantizationSchema = z
 export type QuantizationRecord = z.infer<typeof QuantizationSchema>;
 export type AgreementRecord = z.infer<typeof AgreementSchema>;
 
+/** How a `trained:` set was made (written by the trainer in train/, kept by `h2g models import`). */
+export const TrainingSchema = z
+  .object({
+    /** The dataset file's `name`. */
+    dataset: z.string().min(1),
+    datasetFile: z.string().optional(),
+    /** SHA-256 over the dataset file, its annotation files and its slides' sizes (the trainer's digest). */
+    datasetSha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits'),
+    trainer: z.string().min(1),
+    createdAt: z.string().min(1),
+    /** Every training parameter (the trainer's TrainConfig). */
+    parameters: z.record(z.string(), z.unknown()),
+    environment: z.record(z.string(), z.string()).optional(),
+    splits: z.record(z.string(), z.number().int().nonnegative()).optional(),
+    /** Validation figures of the chosen epochs. */
+    results: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+
 export const ManifestSchema = z
   .object({
     schemaVersion: z.literal(1),
@@ -97,6 +116,7 @@ export const ManifestSchema = z
     parameters: ParametersSchema.default(ParametersSchema.parse({})),
     precision: z.enum(PRECISIONS).default('float32'),
     quantization: QuantizationSchema.optional(),
+    training: TrainingSchema.optional(),
   })
   .strict()
   .refine((m) => (m.precision === 'int8') === (m.quantization !== undefined), {
@@ -106,6 +126,7 @@ export const ManifestSchema = z
 
 export type Manifest = z.infer<typeof ManifestSchema>;
 export type ModelParameters = z.infer<typeof ParametersSchema>;
+export type TrainingRecord = z.infer<typeof TrainingSchema>;
 
 export function defaultManifest(): Manifest {
   return ManifestSchema.parse({

@@ -15,6 +15,7 @@ import {
   type Precision,
   PUBLISHED_FILES,
   type QuantizationRecord,
+  type TrainingRecord,
 } from './manifest';
 import { loadModelSet } from './model-set';
 import { checkSetName, commitStaging, type ModelRole, ROLES } from './store';
@@ -31,6 +32,8 @@ export interface InstallOptions {
   /** Default float32; an int8 set carries its quantization record. */
   precision?: Precision;
   quantization?: QuantizationRecord;
+  /** How a trained set was made (its manifest's `training`), kept as it is. */
+  training?: TrainingRecord;
   /** Sizes the files must have (the published release's known sizes); roles left out are not checked. */
   expectedSizes?: Partial<Record<ModelRole, number>>;
   /** Clock for installedAt, so tests can pin it. */
@@ -82,6 +85,7 @@ export function buildManifest(options: InstallOptions, files: Record<ModelRole, 
     ...(options.parameters ? { parameters: options.parameters } : {}),
     ...(options.precision ? { precision: options.precision } : {}),
     ...(options.quantization ? { quantization: options.quantization } : {}),
+    ...(options.training ? { training: options.training } : {}),
   });
 }
 
