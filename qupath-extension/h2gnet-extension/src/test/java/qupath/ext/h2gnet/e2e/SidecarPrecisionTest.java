@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Timeout;
 
 import qupath.ext.h2gnet.core.H2GNet;
 import qupath.ext.h2gnet.core.SegmentationReport;
+import qupath.ext.h2gnet.core.SourceMode;
 import qupath.ext.h2gnet.core.client.SidecarClient;
 import qupath.ext.h2gnet.core.client.SidecarException;
 import qupath.ext.h2gnet.core.client.SidecarException.Reason;
@@ -84,6 +85,9 @@ class SidecarPrecisionTest {
 		assertTrue(missing.getMessage().contains("no int8 model set made from 'tiny'"), missing.getMessage());
 		assertTrue(missing.getMessage().contains("h2g models quantize tiny --calibrate"), missing.getMessage());
 		assertFalse(missing.getMessage().contains("pixel size"), "the image is not to blame: " + missing.getMessage());
+		SidecarException streamed = assertThrows(SidecarException.class,
+				() -> H2GNet.builder().connection(sidecar).precision("int8").source(SourceMode.PIXELS).build().segment(data));
+		assertEquals(Reason.MODELS, streamed.reason(), "the same when QuPath streams the pixels: " + streamed.getMessage());
 		assertTrue(data.getHierarchy().getAnnotationObjects().isEmpty(), "nothing added");
 		assertEquals(stepsBefore, data.getHistoryWorkflow().getSteps().size(), "no workflow step for a failed run");
 
