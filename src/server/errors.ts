@@ -4,7 +4,7 @@
  * to the client, since they may hold paths or internals the client has no business seeing).
  */
 import { randomUUID } from 'node:crypto';
-import { status } from '@grpc/grpc-js';
+import { Metadata, type StatusObject, status } from '@grpc/grpc-js';
 import { ModelError } from '../models/errors';
 import { CancelledError, InvalidOptionError, LimitError } from '../pipeline/errors';
 import { SlideError, type SlideErrorCode } from '../slide/errors';
@@ -35,9 +35,25 @@ export class ShuttingDownError extends RequestError {
   }
 }
 
+/**
+ * Trailing metadata naming the typed error behind a status (a ModelError or SlideError code such as
+ * `MODEL_NOT_FOUND` or `NO_PIXEL_SIZE`), so clients tell apart causes that share a status code
+ * (FAILED_PRECONDITION: no usable model set, or no pixel size) without parsing the message.
+ */
+export const ERROR_CODE_TRAILER = 'h2gnet-error-code';
+
 export interface GrpcStatus {
   code: status;
   details: string;
+  /** The typed error's code, sent as the ERROR_CODE_TRAILER trailer; absent for other failures. */
+  reason?: string;
+}
+
+/** The status as grpc-js sends it: with the error-code trailer when the status has a reason. */
+export function toServiceError(s: GrpcStatus): Partial<StatusObject> & Error {
+  const metadata = new Metadata();
+  if (s.reason) metadata.set(ERROR_CODE_TRAILER, s.reason);
+  return { code: s.code, details: s.details, metadata, name: 'Error', message: s.details };
 }
 
 const SLIDE_CODES: Record<SlideErrorCode, status> = {
@@ -61,10 +77,10 @@ export function toGrpcStatus(err: unknown, log: Logger): GrpcStatus {
   if (err instanceof RequestError) return { code: err.grpcCode, details: err.message };
   if (err instanceof InvalidOptionError) return { code: status.INVALID_ARGUMENT, details: err.message };
   if (err instanceof LimitError) return { code: status.RESOURCE_EXHAUSTED, details: err.message };
-  if (err instanceof ModelError) return { code: status.FAILED_PRECONDITION, details: err.message };
+  if (err instanceof ModelError) return { code: status.FAILED_PRECONDITION, details: err.message, reason: err.code };
   if (err instanceof SlideError) {
     const code = SLIDE_CODES[err.code] ?? status.INTERNAL;
-    if (code !== status.INTERNAL) return { code, details: err.message };
+    if (code !== status.INTERNAL) return { code, details: err.message, reason: err.code };
   }
   const errorId = randomUUID();
   log.error({ err, errorId }, 'unexpected error while serving a request');

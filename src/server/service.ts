@@ -24,7 +24,7 @@ import { SlideError } from '../slide/errors';
 import type { SlideSource } from '../slide/source';
 import { VERSION } from '../version';
 import type { ServerConfig } from './config';
-import { RequestError, toGrpcStatus } from './errors';
+import { RequestError, toGrpcStatus, toServiceError } from './errors';
 import type { JobRunner } from './jobs/runner';
 import type { ModelRegistry } from './models';
 import type { PathPolicy } from './paths';
@@ -254,7 +254,7 @@ export function segmentationService(ctx: ServiceContext): SegmentationServer {
         (info) => callback(null, info),
         (err: unknown) => {
           const s = toGrpcStatus(err, ctx.log);
-          callback({ code: s.code, details: s.details, name: 'Error', message: s.details });
+          callback(toServiceError(s));
         },
       );
     },

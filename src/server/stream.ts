@@ -4,7 +4,7 @@
  * A misbehaving or vanished client can therefore never crash the process through a late event.
  */
 import type { ServerDuplexStream, ServerWritableStream } from '@grpc/grpc-js';
-import type { GrpcStatus } from './errors';
+import { type GrpcStatus, toServiceError } from './errors';
 
 type Stream<Out> = ServerWritableStream<unknown, Out> | ServerDuplexStream<unknown, Out>;
 
@@ -36,6 +36,6 @@ export class GuardedStream<Out> {
   fail(s: GrpcStatus): void {
     if (this.isClosed) return;
     this.closed = true;
-    this.call.emit('error', { code: s.code, details: s.details, name: 'Error', message: s.details });
+    this.call.emit('error', toServiceError(s));
   }
 }

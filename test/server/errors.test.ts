@@ -13,6 +13,7 @@ import {
   SegmentationClient,
 } from '../../src/generated/h2gnet/v1/segmentation';
 import { PUBLISHED_FILES } from '../../src/models/manifest';
+import { ERROR_CODE_TRAILER } from '../../src/server/errors';
 import { OpenSlide } from '../../src/slide/openslide';
 import { BROKEN_SVS, CMU_SMALL, FOREIGN_ONNX, NO_MPP_TIFF, SHARED_DATA } from '../helpers/paths';
 import {
@@ -39,6 +40,12 @@ afterAll(async () => {
 async function statusOf(call: ReturnType<typeof segment>): Promise<{ code: number; details: string }> {
   const { error } = await collect(call);
   return { code: error?.code ?? status.OK, details: error?.details ?? '' };
+}
+
+/** The typed error's code a failed call carries in its trailers (what clients branch on). */
+async function errorCodeOf(call: ReturnType<typeof segment>): Promise<unknown[]> {
+  const { error } = await collect(call);
+  return error?.metadata?.get(ERROR_CODE_TRAILER) ?? [];
 }
 
 function getInfo(client: SegmentationClient, md = new Metadata()): Promise<ServerInfo> {
@@ -89,6 +96,16 @@ describe('Segment errors', () => {
       code: status.FAILED_PRECONDITION,
       details: expect.stringMatching(/not a model set name/),
     });
+  });
+
+  test('FAILED_PRECONDITION says in a trailer whether the model set or the pixel size is missing', async () => {
+    expect(await errorCodeOf(segment(ts.client, CMU_SMALL, {}, { modelSet: 'nonexistent' }))).toEqual([
+      'MODEL_NOT_FOUND',
+    ]);
+    expect(await errorCodeOf(segment(ts.client, NO_MPP_TIFF))).toEqual(['NO_PIXEL_SIZE']);
+    expect(await errorCodeOf(segment(ts.client, FOREIGN_ONNX))).toEqual(['UNSUPPORTED']);
+    // Failures that are no typed slide or model error carry none.
+    expect(await errorCodeOf(segment(ts.client, CMU_SMALL, { tissueThreshold: 2 }))).toEqual([]);
   });
 
   test('after all that the server still answers', async () => {

@@ -7,6 +7,7 @@
 import { type ServiceError, status } from '@grpc/grpc-js';
 import { rmSync } from 'node:fs';
 import type { ServerInfo, SegmentationClient } from '../../src/generated/h2gnet/v1/segmentation';
+import { ERROR_CODE_TRAILER } from '../../src/server/errors';
 import { OpenSlide } from '../../src/slide/openslide';
 import { runCli } from '../helpers/cli';
 import { CMU_SMALL } from '../helpers/paths';
@@ -94,6 +95,8 @@ test('an unknown precision is INVALID_ARGUMENT; no int8 sibling is FAILED_PRECON
   const none = await collect(segment(plain.client, slide, {}, { modelSet: 'oracle', precision: 'int8' }));
   expect((none.error as ServiceError).code).toBe(status.FAILED_PRECONDITION);
   expect(none.error!.details).toContain('h2g models quantize oracle --calibrate');
+  // The trailer tells clients (QuPath) it is the models, not the image, that are missing.
+  expect(none.error!.metadata.get(ERROR_CODE_TRAILER)).toEqual(['MODEL_NOT_FOUND']);
 });
 
 test('GetInfo lists each loaded set with its precision', async () => {

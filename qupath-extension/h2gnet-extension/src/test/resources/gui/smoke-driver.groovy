@@ -75,6 +75,11 @@ Thread.start('h2gnet-gui-smoke') {
         def segment = fx { menuItem(['Extensions', 'H2G-Net', 'Segment tumour (whole image)']) }
         report.menu = fx { menuItem(['Extensions', 'H2G-Net']).items*.text.findAll { it } }
         report.imageName = fx { qupath.getImageData().getServer().getMetadata().getName() }
+        // Edit > Preferences > H2G-Net: each item's name and the value it shows.
+        report.preferences = fx {
+            qupath.getPreferencePane().getPropertySheet().getItems().findAll { it.category == 'H2G-Net' }
+                    .collectEntries { [(it.name): String.valueOf(it.value)] }
+        }
 
         // 1. A whole run: progress window while patches are scored, then the result.
         // Notifications are collected all along: one may come and go between two looks.
@@ -107,6 +112,9 @@ Thread.start('h2gnet-gui-smoke') {
              tumour: objs.count { it.pathClass?.name == 'Tumor' },
              atRoot: objs.count { it.parent == h.rootObject },
              demo: objs.count { it.metadata['h2gnet.demo_weights'] == 'true' },
+             ruleSets: objs.collect { it.metadata['h2gnet.param.reference'] }.unique(),
+             precisions: objs.collect { it.metadata['h2gnet.precision'] }.unique(),
+             script: qupath.getImageData().getHistoryWorkflow().getSteps().last().script,
              workflow: qupath.getImageData().getHistoryWorkflow().getSteps()*.name]
         }
 

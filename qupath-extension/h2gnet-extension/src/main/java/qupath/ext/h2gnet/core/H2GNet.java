@@ -37,6 +37,7 @@ import qupath.lib.plugins.workflow.DefaultScriptableWorkflowStep;
  * <pre>{@code
  * import qupath.ext.h2gnet.core.H2GNet
  * H2GNet.builder().tissueThreshold(0.5).build().segment(getCurrentImageData())
+ * H2GNet.builder().precision("int8").reference("fast-exact").build().segment(getCurrentImageData())
  * H2GNet.builder().build().segmentInside(getCurrentImageData(), getSelectedObjects())
  * }</pre>
  *
@@ -52,7 +53,7 @@ public final class H2GNet {
 
 	private H2GNet(Builder b) {
 		this.settings = new SegmentationSettings(b.modelSet, b.tissueThreshold, b.smoothingMicrons, b.batchSize,
-				b.pixelSizeMicrons, b.livePatches, b.sourceMode);
+				b.pixelSizeMicrons, b.livePatches, b.sourceMode, Precision.parse(b.precision), RuleSet.parse(b.reference));
 		this.sidecar = b.sidecar;
 		this.connection = b.connection;
 		this.listener = b.listener;
@@ -107,7 +108,8 @@ public final class H2GNet {
 				? HierarchyPlacement.addAtRoot(imageData.getHierarchy(), toObjects(server, outcome.regions(), outcome))
 				: addBelowParents(imageData, server, outcome, parents);
 		imageData.getHistoryWorkflow().addStep(new DefaultScriptableWorkflowStep(WORKFLOW_STEP, toScript(parents != null)));
-		return new SegmentationReport(added, outcome.summary(), outcome.bySlidePath(), outcome.demoWeights());
+		return new SegmentationReport(added, outcome.summary(), outcome.bySlidePath(), outcome.demoWeights(),
+				outcome.precision());
 	}
 
 	private List<PathObject> addBelowParents(ImageData<BufferedImage> imageData, ImageServer<BufferedImage> server,
@@ -191,6 +193,8 @@ public final class H2GNet {
 		StringBuilder sb = new StringBuilder("qupath.ext.h2gnet.core.H2GNet.builder()");
 		if (!settings.modelSet().isEmpty())
 			sb.append(".modelSet(").append(quote(settings.modelSet())).append(')');
+		sb.append(".precision(").append(quote(settings.precision().wireName())).append(')');
+		sb.append(".reference(").append(quote(settings.reference().wireName())).append(')');
 		sb.append(".tissueThreshold(").append(num(settings.tissueThreshold())).append(')');
 		sb.append(".smoothingMicrons(").append(num(settings.smoothingMicrons())).append(')');
 		if (settings.batchSize() > 0)
@@ -217,6 +221,8 @@ public final class H2GNet {
 	/** Collects parameters; every setter validates when {@link #build()} runs. */
 	public static final class Builder {
 		private String modelSet = "";
+		private String precision = Precision.FLOAT32.wireName();
+		private String reference = RuleSet.FAST.wireName();
 		private double tissueThreshold = 0.5;
 		private double smoothingMicrons = 0;
 		private int batchSize = 0;
@@ -233,6 +239,24 @@ public final class H2GNet {
 		/** Installed model set on the sidecar; default: the sidecar's default set. */
 		public Builder modelSet(String name) {
 			this.modelSet = name;
+			return this;
+		}
+
+		/**
+		 * The patch model's arithmetic: {@code "float32"} (the default, the reference's) or {@code "int8"}
+		 * (the model set's int8 sibling, made on the sidecar's machine with {@code h2g models quantize}).
+		 */
+		public Builder precision(String precision) {
+			this.precision = precision;
+			return this;
+		}
+
+		/**
+		 * The rule set: {@code "fast"} (FastPathology's rules, the default), {@code "fast-exact"}
+		 * (FastPathology's even on one-tile pyramids) or {@code "h2g"} (this project's earlier rules).
+		 */
+		public Builder reference(String ruleSet) {
+			this.reference = ruleSet;
 			return this;
 		}
 

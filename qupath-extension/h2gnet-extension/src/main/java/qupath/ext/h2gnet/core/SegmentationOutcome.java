@@ -12,9 +12,10 @@ import qupath.ext.h2gnet.core.geojson.TumourRegion;
  * @param geojson  the sidecar's GeoJSON as received (file coordinates when sent by path)
  * @param bySlidePath true when the sidecar read the slide file, false when pixels were sent
  * @param demoWeights true when untrained demo weights made it (the result's {@code h2gnet.demo_weights})
+ * @param precision   the patch model's arithmetic that made it (the result's {@code h2gnet.precision}; "" if unsaid)
  */
 public record SegmentationOutcome(List<TumourRegion> regions, SegmentationSummary summary, String geojson, boolean bySlidePath,
-		boolean demoWeights) {
+		boolean demoWeights, String precision) {
 
 	public SegmentationOutcome {
 		regions = List.copyOf(regions);

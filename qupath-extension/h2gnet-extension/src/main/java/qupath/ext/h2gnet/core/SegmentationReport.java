@@ -11,16 +11,21 @@ import qupath.lib.objects.PathObject;
  * @param summary     the sidecar's figures
  * @param bySlidePath true when the sidecar read the slide file, false when QuPath sent the pixels
  * @param demoWeights true when untrained demo weights made the result
+ * @param precision   the patch model's arithmetic that made it ("float32", "int8"; "" when the sidecar did not say)
  */
-public record SegmentationReport(List<PathObject> objects, SegmentationSummary summary, boolean bySlidePath, boolean demoWeights) {
+public record SegmentationReport(List<PathObject> objects, SegmentationSummary summary, boolean bySlidePath, boolean demoWeights,
+		String precision) {
 
 	public SegmentationReport {
 		objects = List.copyOf(objects);
 	}
 
-	/** The completion notification's text: a warning first when demo weights made it, then the figures. */
+	/**
+	 * The completion notification's text: a warning first when demo weights made it, then the figures
+	 * and the precision (so an int8 result is never taken for the reference's float32 one).
+	 */
 	public String describe() {
-		String figures = summary.describe();
+		String figures = summary.describe() + (precision.isEmpty() ? "" : "\nPatch model: " + precision + ".");
 		return demoWeights ? "DEMO WEIGHTS - not a diagnosis (untrained models; install the published ones: h2g models pull).\n" + figures
 				: figures;
 	}

@@ -93,6 +93,7 @@ public final class SegmentationRunner {
 		SegmentRequest request = SegmentRequest.newBuilder()
 				.setSlidePath(input.slideFile().toAbsolutePath().toString())
 				.setModelSet(settings.modelSet())
+				.setPrecision(settings.precision().wireName())
 				.setOptions(options(input.pixels(), roi == null ? null : offset.toFile(roi)))
 				.build();
 		listener.onMessage("The sidecar reads " + input.slideFile().getFileName() + " itself");
@@ -100,8 +101,7 @@ public final class SegmentationRunner {
 		List<TumourRegion> regions = TumourFeatureReader.read(result.getGeojson());
 		if (!offset.isNone())
 			regions = toImageFrame(regions, offset, input.pixels());
-		return new SegmentationOutcome(regions, SegmentationSummary.of(result.getSummary()), result.getGeojson(), true,
-				TumourFeatureReader.demoWeights(result.getGeojson()));
+		return outcome(result, regions, true);
 	}
 
 	private SegmentationOutcome byPixels(ImageInput input, Geometry roi) throws SidecarException {
@@ -118,12 +118,20 @@ public final class SegmentationRunner {
 		PixelSegmentStart start = PixelSegmentStart.newBuilder()
 				.setImage(image)
 				.setModelSet(settings.modelSet())
+				.setPrecision(settings.precision().wireName())
 				.setOptions(options(pixels, roi))
 				.build();
 		listener.onMessage("QuPath sends the pixels of " + pixels.name());
 		SegmentResult result = client.segmentPixels(start, pixels, listener).await();
-		return new SegmentationOutcome(TumourFeatureReader.read(result.getGeojson()), SegmentationSummary.of(result.getSummary()),
-				result.getGeojson(), false, TumourFeatureReader.demoWeights(result.getGeojson()));
+		return outcome(result, TumourFeatureReader.read(result.getGeojson()), false);
+	}
+
+	private static SegmentationOutcome outcome(SegmentResult result, List<TumourRegion> regions, boolean bySlidePath) {
+		String geojson = result.getGeojson();
+		String precision = TumourFeatureReader.precision(geojson);
+		logger.info("H2G-Net result: {} region(s), {} patch model", regions.size(), precision.isEmpty() ? "unstated" : precision);
+		return new SegmentationOutcome(regions, SegmentationSummary.of(result.getSummary()), geojson, bySlidePath,
+				TumourFeatureReader.demoWeights(geojson), precision);
 	}
 
 	private SegmentOptions options(PixelSource pixels, Geometry roi) {
@@ -133,7 +141,8 @@ public final class SegmentationRunner {
 				.setTissueThreshold(settings.tissueThreshold())
 				.setSmoothingUm(settings.smoothingMicrons())
 				.setBatchSize(settings.batchSize())
-				.setLivePatches(settings.livePatches());
+				.setLivePatches(settings.livePatches())
+				.setReference(settings.reference().wireName());
 		if (roi != null)
 			options.setRoiGeojson(GeoJsonGeometry.write(roi).toString());
 		return options.build();

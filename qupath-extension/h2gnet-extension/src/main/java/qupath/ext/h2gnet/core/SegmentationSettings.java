@@ -10,9 +10,11 @@ package qupath.ext.h2gnet.core;
  * @param pixelSizeMicrons level-0 pixel size to use instead of the image's; 0 = the image's own
  * @param livePatches      ask for per-patch scores while the job runs (for a live overlay)
  * @param sourceMode       how the pixels reach the sidecar
+ * @param precision        the patch model's arithmetic (null = float32)
+ * @param reference        the rule set (null = FastPathology's, {@code fast})
  */
 public record SegmentationSettings(String modelSet, double tissueThreshold, double smoothingMicrons, int batchSize,
-		double pixelSizeMicrons, boolean livePatches, SourceMode sourceMode) {
+		double pixelSizeMicrons, boolean livePatches, SourceMode sourceMode, Precision precision, RuleSet reference) {
 
 	public SegmentationSettings {
 		modelSet = modelSet == null ? "" : modelSet.strip();
@@ -26,9 +28,13 @@ public record SegmentationSettings(String modelSet, double tissueThreshold, doub
 			throw new IllegalArgumentException("The pixel size must be a positive number of micrometres (or 0 for the image's own), not " + pixelSizeMicrons);
 		if (sourceMode == null)
 			sourceMode = SourceMode.AUTO;
+		if (precision == null)
+			precision = Precision.FLOAT32;
+		if (reference == null)
+			reference = RuleSet.FAST;
 	}
 
 	public static SegmentationSettings defaults() {
-		return new SegmentationSettings("", 0.5, 0, 0, 0, false, SourceMode.AUTO);
+		return new SegmentationSettings("", 0.5, 0, 0, 0, false, SourceMode.AUTO, Precision.FLOAT32, RuleSet.FAST);
 	}
 }

@@ -25,8 +25,8 @@ import qupath.ext.h2gnet.testing.TestEnvironment;
 
 /**
  * The real QuPath GUI under Xvfb with the extension jar in its extensions folder (the 0.6.0 build's jar,
- * the one users install, in both QuPath runs): the slide opens, the menu command runs, annotations
- * arrive, a second run cancelled mid-job adds nothing and leaves the sidecar healthy. Screenshots of the
+ * the one users install, in both QuPath runs): the slide opens, the menu command runs with the rule set
+ * the preferences name, annotations arrive, a second run cancelled mid-job adds nothing and leaves the sidecar healthy. Screenshots of the
  * progress window and the result are left in target/qupath-<v>/test-output/gui/ for a person to look at.
  * The GUI is driven by {@code gui/smoke-driver.groovy}, QuPath's startup script, through QuPath's own menu.
  */
@@ -46,6 +46,8 @@ class GuiSmokeIT {
 		QuPathProcess qupath = new QuPathProcess(root, jar, Map.of(
 				"h2gnet.sidecar.launchCommand", sidecar,
 				"h2gnet.liveOverlay", "true",
+				// Not the default: shows the preference reaches the sidecar (float32 is the default, int8 needs a quantized set).
+				"h2gnet.reference", "h2g",
 				"imageTypeSetting", "AUTO_ESTIMATE", // no "Set image type" prompt when the slide opens
 				"openslide.path", System.getProperty("h2gnet.openslideDir", "/usr/lib/x86_64-linux-gnu")));
 		Path driver = root.resolve("smoke-driver.groovy");
@@ -74,6 +76,9 @@ class GuiSmokeIT {
 			assertEquals(0, p.exitValue(), output);
 
 			assertTrue(report.get("menu").toString().contains("Segment tumour (selected annotations)"), report.toString());
+			JsonObject preferences = report.getAsJsonObject("preferences");
+			assertEquals("float32", preferences.get("Precision").getAsString(), "the default: " + preferences);
+			assertEquals("h2g", preferences.get("Rule set").getAsString(), "the stored preference: " + preferences);
 			assertTrue(report.get("progressText").getAsString().contains("H2G-Net: CMU-1-Small-Region.svs"), report.toString());
 			JsonObject first = report.getAsJsonObject("first");
 			int n = first.get("annotations").getAsInt();
@@ -82,9 +87,13 @@ class GuiSmokeIT {
 			assertEquals(n, first.get("atRoot").getAsInt(), "whole-image results at the root");
 			assertEquals(n, first.get("demo").getAsInt(), "provenance says demo weights");
 			assertTrue(first.get("workflow").toString().contains(H2GNet.WORKFLOW_STEP), report.toString());
+			assertEquals("[\"h2g\"]", first.get("ruleSets").toString(), "the rule set of the preferences made every region");
+			assertEquals("[\"float32\"]", first.get("precisions").toString());
+			assertTrue(first.get("script").getAsString().contains(".precision('float32').reference('h2g')"), report.toString());
 			String notification = report.get("notifications").toString();
 			assertTrue(notification.contains("DEMO WEIGHTS - not a diagnosis"), "the completion notification: " + notification);
 			assertTrue(notification.contains(n + " tumour region(s)"), notification);
+			assertTrue(notification.contains("Patch model: float32."), notification);
 
 			JsonObject second = report.getAsJsonObject("second");
 			assertEquals(second.get("before").getAsInt(), second.get("after").getAsInt(), "the cancelled run added nothing: " + report);

@@ -20,10 +20,32 @@ class H2GNetBuilderTest {
 		assertEquals(0.25, h.settings().tissueThreshold());
 		assertEquals(50, h.settings().smoothingMicrons());
 		assertEquals(SourceMode.AUTO, h.settings().sourceMode());
-		assertEquals("qupath.ext.h2gnet.core.H2GNet.builder().modelSet('published').tissueThreshold(0.25).smoothingMicrons(50.0).batchSize(8)"
-				+ ".build().segment(getCurrentImageData())", h.toScript(false));
+		assertEquals(Precision.FLOAT32, h.settings().precision(), "float32 unless asked");
+		assertEquals(RuleSet.FAST, h.settings().reference(), "FastPathology's rules unless asked");
+		assertEquals("qupath.ext.h2gnet.core.H2GNet.builder().modelSet('published').precision('float32').reference('fast')"
+				+ ".tissueThreshold(0.25).smoothingMicrons(50.0).batchSize(8).build().segment(getCurrentImageData())", h.toScript(false));
 		assertTrue(H2GNet.builder().source(SourceMode.PIXELS).build().toScript(true)
 				.endsWith(".source(qupath.ext.h2gnet.core.SourceMode.PIXELS).build().segmentInside(getCurrentImageData(), getSelectedObjects().findAll { it.isAnnotation() })"));
+	}
+
+	@Test
+	void precisionAndRuleSetAreSetByNameAndRepeatedInTheScript() {
+		H2GNet h = H2GNet.builder().precision("int8").reference(" Fast-Exact ").build();
+		assertEquals(Precision.INT8, h.settings().precision());
+		assertEquals(RuleSet.FAST_EXACT, h.settings().reference(), "spaces and case are forgiven");
+		assertTrue(h.toScript(false).contains(".precision('int8').reference('fast-exact')"), h.toScript(false));
+		assertEquals(RuleSet.H2G, H2GNet.builder().reference("h2g").build().settings().reference());
+		assertEquals(Precision.FLOAT32, H2GNet.builder().precision("float32").build().settings().precision());
+	}
+
+	@Test
+	void anUnknownPrecisionOrRuleSetIsRefusedNamingTheAllowedValues() {
+		String precision = assertThrows(IllegalArgumentException.class, () -> H2GNet.builder().precision("fp16").build()).getMessage();
+		assertEquals("The precision must be one of float32, int8, not 'fp16'", precision);
+		String reference = assertThrows(IllegalArgumentException.class, () -> H2GNet.builder().reference("fastpathology").build()).getMessage();
+		assertEquals("The rule set (reference) must be one of fast, fast-exact, h2g, not 'fastpathology'", reference);
+		assertThrows(IllegalArgumentException.class, () -> H2GNet.builder().precision("").build(), "empty is no precision");
+		assertThrows(IllegalArgumentException.class, () -> H2GNet.builder().reference(null).build());
 	}
 
 	@Test

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -119,18 +120,35 @@ public final class TestEnvironment {
 
 	/** {@code node <repo>/bin/h2g.js serve --port 0 --models <dir> [extra...]}. */
 	public static List<String> serveCommand(Path models, String... extra) {
-		Path cli = repoRoot().resolve("bin/h2g.js");
-		assertTrue(Files.isRegularFile(cli), "Sidecar CLI missing: " + cli);
-		List<String> cmd = new ArrayList<>(List.of(System.getProperty("h2gnet.node", "node"), cli.toString(),
-				"serve", "--port", "0", "--models", models.toString()));
+		List<String> cmd = h2gCommand("serve", "--port", "0", "--models", models.toString());
 		cmd.addAll(Arrays.asList(extra));
 		return cmd;
 	}
 
+	/** {@code node <repo>/bin/h2g.js ARGS...}: the real CLI. */
+	public static List<String> h2gCommand(String... args) {
+		Path cli = repoRoot().resolve("bin/h2g.js");
+		assertTrue(Files.isRegularFile(cli), "Sidecar CLI missing: " + cli);
+		List<String> cmd = new ArrayList<>(List.of(System.getProperty("h2gnet.node", "node"), cli.toString()));
+		cmd.addAll(Arrays.asList(args));
+		return cmd;
+	}
+
+	/** Runs the h2g CLI with {@code H2G_MODELS_HOME=home} (install, quantize...) and fails the test if it fails. */
+	public static void h2g(Path home, String... args) throws IOException, InterruptedException {
+		run(h2gCommand(args), Map.of("H2G_MODELS_HOME", home.toString()), 300);
+	}
+
 	private static void run(List<String> command) throws IOException, InterruptedException {
-		Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+		run(command, Map.of(), 120);
+	}
+
+	private static void run(List<String> command, Map<String, String> env, int timeoutSeconds) throws IOException, InterruptedException {
+		ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+		pb.environment().putAll(env);
+		Process p = pb.start();
 		String output = new String(p.getInputStream().readAllBytes());
-		assertTrue(p.waitFor(120, TimeUnit.SECONDS), "Timed out: " + command);
+		assertTrue(p.waitFor(timeoutSeconds, TimeUnit.SECONDS), "Timed out: " + command);
 		assertEquals(0, p.exitValue(), "Failed: " + String.join(" ", command) + "\n" + output);
 	}
 }

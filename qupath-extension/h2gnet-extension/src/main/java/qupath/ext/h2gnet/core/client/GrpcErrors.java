@@ -1,5 +1,6 @@
 package qupath.ext.h2gnet.core.client;
 
+import io.grpc.Metadata;
 import io.grpc.Status;
 
 import qupath.ext.h2gnet.core.client.SidecarException.Reason;
@@ -14,12 +15,26 @@ final class GrpcErrors {
 	}
 
 	/**
+	 * Trailer in which the sidecar names the typed error behind a status (src/server/errors.ts): a model
+	 * error ({@code MODEL_NOT_FOUND}, {@code MODEL_DIGEST}...) or a slide error ({@code NO_PIXEL_SIZE}...).
+	 */
+	static final Metadata.Key<String> ERROR_CODE = Metadata.Key.of("h2gnet-error-code", Metadata.ASCII_STRING_MARSHALLER);
+
+	/** The failed call's status and the sidecar's error code from its trailers. */
+	static SidecarException toException(Throwable failure, SidecarAddress address, boolean jobWasRunning) {
+		Metadata trailers = Status.trailersFromThrowable(failure);
+		String code = trailers == null ? null : trailers.get(ERROR_CODE);
+		return toException(Status.fromThrowable(failure), code, address, jobWasRunning);
+	}
+
+	/**
 	 * @param status        the failed call's status
+	 * @param errorCode     the sidecar's {@link #ERROR_CODE} trailer, or null
 	 * @param address       where the sidecar was expected
 	 * @param jobWasRunning true when the server had already sent events for this call: a broken
 	 *                      connection then means the sidecar went away mid-job, not that it was never there
 	 */
-	static SidecarException toException(Status status, SidecarAddress address, boolean jobWasRunning) {
+	static SidecarException toException(Status status, String errorCode, SidecarAddress address, boolean jobWasRunning) {
 		String detail = describe(status);
 		return switch (status.getCode()) {
 			case UNAVAILABLE -> jobWasRunning
@@ -37,9 +52,7 @@ final class GrpcErrors {
 							+ ". Start it with --allow-root for the slide's folder, or let QuPath send the pixels instead.");
 			case NOT_FOUND -> new SidecarException(Reason.NOT_FOUND, "The H2G-Net sidecar could not find it: " + detail);
 			case INVALID_ARGUMENT -> new SidecarException(Reason.INVALID_INPUT, "The H2G-Net sidecar refused the request: " + detail);
-			case FAILED_PRECONDITION -> new SidecarException(Reason.NO_PIXEL_SIZE,
-					"The H2G-Net sidecar cannot segment this image: " + detail
-							+ ". If the image has no pixel size, set it in QuPath (Image tab) or pass pixelSizeMicrons(...) in scripts.");
+			case FAILED_PRECONDITION -> failedPrecondition(errorCode, detail);
 			case RESOURCE_EXHAUSTED -> new SidecarException(Reason.BUSY,
 					"The H2G-Net sidecar is busy (its job queue is full): " + detail + ". Try again when running jobs have finished.");
 			case CANCELLED -> new SidecarException(Reason.CANCELLED, "The segmentation was cancelled.");
@@ -50,6 +63,16 @@ final class GrpcErrors {
 			default -> new SidecarException(jobWasRunning ? Reason.OTHER : Reason.UNREACHABLE,
 					"H2G-Net sidecar at " + address + " failed (" + status.getCode() + "): " + detail, status.getCause());
 		};
+	}
+
+	/** FAILED_PRECONDITION is either the models (none usable for this request) or the image (no pixel size). */
+	private static SidecarException failedPrecondition(String errorCode, String detail) {
+		if (errorCode != null && (errorCode.startsWith("MODEL_") || errorCode.equals("MANIFEST_INVALID")))
+			return new SidecarException(Reason.MODELS, "The H2G-Net sidecar has no model set it can use for this job: " + detail);
+		if ("NO_PIXEL_SIZE".equals(errorCode))
+			return new SidecarException(Reason.NO_PIXEL_SIZE, "The H2G-Net sidecar cannot segment this image: " + detail
+					+ ". Set the image's pixel size in QuPath (Image tab) or pass pixelSizeMicrons(...) in scripts.");
+		return new SidecarException(Reason.OTHER, "The H2G-Net sidecar cannot run this job: " + detail);
 	}
 
 	/**

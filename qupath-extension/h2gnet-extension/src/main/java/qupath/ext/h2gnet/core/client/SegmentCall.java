@@ -109,6 +109,6 @@ public final class SegmentCall {
 		if (cancelRequested && status.getCode() == Status.Code.CANCELLED)
 			fail(new SidecarException(Reason.CANCELLED, "The segmentation was cancelled."));
 		else
-			fail(GrpcErrors.toException(status, address, sawServerMessage));
+			fail(GrpcErrors.toException(t, address, sawServerMessage));
 	}
 }

@@ -5,7 +5,7 @@ import qupath.ext.h2gnet.grpc.v1.ModelFile;
 import qupath.ext.h2gnet.grpc.v1.ModelSetInfo;
 import qupath.ext.h2gnet.grpc.v1.ServerInfo;
 
-/** The "Sidecar status" text: where it is, its version, model sets with digests, providers, limits. */
+/** The "Sidecar status" text: where it is, its version, model sets with precision and digests, providers, limits. */
 public final class ServerInfoText {
 
 	private ServerInfoText() {
@@ -21,6 +21,8 @@ public final class ServerInfoText {
 			sb.append("  (none installed; start the sidecar with --models DIR)").append('\n');
 		for (ModelSetInfo set : info.getModelSetsList()) {
 			sb.append("  ").append(set.getName());
+			if (!set.getPrecision().isEmpty())
+				sb.append(" [").append(set.getPrecision()).append(']');
 			if (set.getIsDefault())
 				sb.append(" (default)");
 			if (set.getDemo())

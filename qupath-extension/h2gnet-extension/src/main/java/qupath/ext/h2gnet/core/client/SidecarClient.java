@@ -119,7 +119,7 @@ public final class SidecarClient implements AutoCloseable {
 			if (e.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED)
 				throw new SidecarException(Reason.UNREACHABLE, "The H2G-Net sidecar at " + address + " did not answer within "
 						+ options.infoDeadline().toSeconds() + " s. Check the address (and any firewall) in Edit > Preferences > H2G-Net.");
-			throw GrpcErrors.toException(e.getStatus(), address, false);
+			throw GrpcErrors.toException(e, address, false);
 		}
 	}
 

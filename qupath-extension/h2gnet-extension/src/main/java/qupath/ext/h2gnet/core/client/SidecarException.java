@@ -18,10 +18,15 @@ public class SidecarException extends Exception {
 		UNAUTHENTICATED,
 		/** The slide is outside the sidecar's allowed folders. */
 		PERMISSION_DENIED,
-		/** The sidecar cannot find the slide file (or model set). */
+		/** The sidecar cannot find the slide file. */
 		NOT_FOUND,
 		/** The image or options were refused (unsupported/corrupt slide, bad parameter). */
 		INVALID_INPUT,
+		/**
+		 * The sidecar has no model set it can use for the request: none installed, the named one missing
+		 * or damaged, or no sibling of the asked precision (int8: made with {@code h2g models quantize}).
+		 */
+		MODELS,
 		/** The image has no pixel size and none was given. */
 		NO_PIXEL_SIZE,
 		/** The sidecar's queue is full. */

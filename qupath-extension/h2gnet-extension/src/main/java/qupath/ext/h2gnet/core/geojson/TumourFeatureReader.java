@@ -30,14 +30,31 @@ public final class TumourFeatureReader {
 	/** Metadata key the sidecar sets to "true" when untrained demo weights made the result. */
 	public static final String DEMO_WEIGHTS_KEY = "h2gnet.demo_weights";
 
+	/** Metadata key naming the patch model's arithmetic that made the result ("float32" or "int8"). */
+	public static final String PRECISION_KEY = "h2gnet.precision";
+
 	/** Whether the collection's (or any feature's) provenance says demo weights made it. */
 	public static boolean demoWeights(String geojson) {
-		JsonObject root = parse(geojson);
+		return "true".equals(collectionMetadata(parse(geojson)).get(DEMO_WEIGHTS_KEY))
+				|| read(geojson).stream().anyMatch(r -> "true".equals(r.metadata().get(DEMO_WEIGHTS_KEY)));
+	}
+
+	/**
+	 * The precision the provenance names (the collection's, which an empty result has too, else the
+	 * first feature's), or "" when the sidecar did not say (one older than precision).
+	 */
+	public static String precision(String geojson) {
+		String shared = collectionMetadata(parse(geojson)).get(PRECISION_KEY);
+		if (shared != null)
+			return shared;
+		return read(geojson).stream().map(r -> r.metadata().get(PRECISION_KEY)).filter(v -> v != null).findFirst().orElse("");
+	}
+
+	private static Map<String, String> collectionMetadata(JsonObject root) {
 		Map<String, String> shared = new LinkedHashMap<>();
 		if (root.get("metadata") instanceof JsonObject m)
 			flatten(m, "", shared);
-		return "true".equals(shared.get(DEMO_WEIGHTS_KEY))
-				|| read(geojson).stream().anyMatch(r -> "true".equals(r.metadata().get(DEMO_WEIGHTS_KEY)));
+		return shared;
 	}
 
 	private static JsonObject parse(String geojson) {
@@ -62,9 +79,7 @@ public final class TumourFeatureReader {
 			throw new IllegalArgumentException("Expected a GeoJSON FeatureCollection from the sidecar, got type '" + type + "'");
 		}
 
-		Map<String, String> shared = new LinkedHashMap<>();
-		if (root.get("metadata") instanceof JsonObject m)
-			flatten(m, "", shared);
+		Map<String, String> shared = collectionMetadata(root);
 		if (root.get("properties") instanceof JsonObject p && p.get("metadata") instanceof JsonObject m)
 			flatten(m, "", shared);
 

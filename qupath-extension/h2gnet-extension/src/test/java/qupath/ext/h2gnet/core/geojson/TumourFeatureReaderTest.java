@@ -50,6 +50,16 @@ class TumourFeatureReaderTest {
 	}
 
 	@Test
+	void thePrecisionIsTheCollectionsElseTheFeaturesElseUnsaid() {
+		assertEquals("int8", TumourFeatureReader.precision(
+				"{\"type\":\"FeatureCollection\",\"features\":[],\"metadata\":{\"h2gnet.precision\":\"int8\"}}"),
+				"an empty result still says what made it");
+		assertEquals("float32", TumourFeatureReader.precision(SIDECAR_GEOJSON.replace("\"h2gnet.patch_model_sha256\"",
+				"\"h2gnet.precision\":\"float32\",\"h2gnet.patch_model_sha256\"")));
+		assertEquals("", TumourFeatureReader.precision(SIDECAR_GEOJSON), "a sidecar older than precision says nothing");
+	}
+
+	@Test
 	void anEmptyResultIsNoRegions() {
 		assertTrue(TumourFeatureReader.read("{\"type\":\"FeatureCollection\",\"features\":[]}").isEmpty());
 	}
