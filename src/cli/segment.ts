@@ -6,12 +6,12 @@ import { constants } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { createLogger, type Logger } from '../log';
-import { loadModelSet } from '../models/model-set';
+import { type ModelSet, loadModelSet, modelFilePaths, readModelSetManifest, warmUpModelSet } from '../models/model-set';
 import { withPrecision } from '../models/precision';
 import { resolveModelDirectory } from '../models/select';
 import { parseRoi } from '../pipeline/options';
-import { segmentSlide } from '../pipeline/segment';
-import type { SegmentationResult, SegmentSummary } from '../pipeline/types';
+import { segmentWhileLoading } from '../pipeline/segment';
+import { DEFAULT_OPTIONS, type SegmentationResult, type SegmentOptions, type SegmentSummary } from '../pipeline/types';
 import { checkOutputPaths, copyFileAtomic, writeFileAtomic } from '../output/atomic';
 import { writeNpy } from '../output/npy';
 import { renderOverlay } from '../output/overlay';
@@ -20,8 +20,6 @@ import { DEMO_WARNING } from '../pipeline/geojson';
 import { DEFAULT_LIMITS, type Limits } from '../pipeline/limits';
 import type { MultiPolygon, Polygon } from 'geojson';
 import { OpenSlide } from '../slide/openslide';
-import { defaultCacheDir } from '../batch/cache';
-import { segmentThroughCache } from '../batch/one-slide';
 import { UsageError } from './errors';
 import { addPipelineOptions, pipelineLimits, type PipelineFlags } from './pipeline-options';
 import { createProgressReporter } from './progress';
@@ -93,8 +91,44 @@ async function readRoi(run: SegmentRun, limits: Limits): Promise<Polygon | Multi
   return parseRoi(await readRoiFile(run.roi, limits.maxRoiFileBytes), limits.maxRoiVertices);
 }
 
+function segmentOptionsOf(run: SegmentRun, roi: Polygon | MultiPolygon | undefined): Partial<SegmentOptions> {
+  const { mpp, forceMpp, tissueThreshold, batchSize, smoothingUm, reference } = run;
+  return { mpp, forceMpp, tissueThreshold, batchSize, smoothingUm, roi, reference };
+}
+
 function outputsOf(run: SegmentRun): Record<string, string | undefined> {
   return { '--out': run.out, '--save-heatmap': run.saveHeatmap, '--save-mask': run.saveMask, '--overlay': run.overlay };
+}
+
+/**
+ * Starts loading the model set (its sessions load on their own thread) and, on a GPU, warms it up;
+ * resolves to the set, ready. A failed warm-up releases the set it made.
+ */
+function startLoading(dir: string, run: SegmentRun, log: Logger): Promise<ModelSet> {
+  const started = performance.now();
+  const loading = loadModelSet(dir, { provider: run.provider, threads: run.threads }).then(async (set) => {
+    try {
+      const warmedUp = await warmUpModelSet(set, run.batchSize ?? DEFAULT_OPTIONS.batchSize);
+      log.info(
+        {
+          models: set.directory,
+          demo: set.demo,
+          precision: set.precision,
+          provider: set.provider,
+          threads: set.threads,
+          warmedUp,
+          ms: Math.round(performance.now() - started),
+        },
+        'models loaded',
+      );
+      return set;
+    } catch (err) {
+      await set.release();
+      throw err;
+    }
+  });
+  loading.catch(() => undefined); // awaited by the pipeline; a plan that fails first must not leave it unhandled
+  return loading;
 }
 
 /** Runs one segmentation and writes the requested files; used by `h2g segment` and `h2g demo`. */
@@ -103,60 +137,48 @@ export async function runSegment(run: SegmentRun): Promise<SegmentationResult> {
   const limits = run.limits ?? DEFAULT_LIMITS;
   const roi = await readRoi(run, limits);
   const outputs = outputsOf(run);
-  // Before any work: no output may be an input (the slide, the ROI) or another output.
+  // Before any work: no output may be an input (the slide, the ROI, a model file) or another output.
   await checkOutputPaths([run.slide, ...(run.roi !== undefined ? [run.roi] : [])], outputs);
   const modelDir = await withPrecision(await resolveModelDirectory({ explicit: run.models }), run.precision);
-  const slide = await OpenSlide.open(run.slide, { limits });
+  const { dir, manifest } = await readModelSetManifest(modelDir);
+  await checkOutputPaths(modelFilePaths(dir, manifest), outputs);
+  // The models load while the slide opens and its tissue mask is computed (issue 17: no fixed
+  // overhead on small slides); the pipeline waits for them only when the patches are planned.
+  const loading = startLoading(dir, run, log);
   const progress = createProgressReporter(log);
+  let slide: OpenSlide | null = null;
   try {
-    const models = await loadModelSet(modelDir, { provider: run.provider, threads: run.threads });
-    try {
-      await checkOutputPaths([models.patch.info.path, models.refinement.info.path], outputs);
-      log.info(
-        {
-          slide: run.slide,
-          models: models.directory,
-          demo: models.demo,
-          precision: models.precision,
-          provider: models.provider,
-          threads: models.threads,
-        },
-        'segmenting',
-      );
-      const result = await segmentSlide(
-        slide,
-        models,
-        {
-          mpp: run.mpp,
-          forceMpp: run.forceMpp,
-          tissueThreshold: run.tissueThreshold,
-          batchSize: run.batchSize,
-          smoothingUm: run.smoothingUm,
-          roi,
-          reference: run.reference,
-        },
-        { onProgress: progress.onProgress },
-        limits,
-      );
-      progress.stop();
-      const json = result.geojsonText;
-      if (run.out === '-') process.stdout.write(`${json}\n`);
-      else await writeFileAtomic(run.out, json);
-      if (run.saveHeatmap)
-        await writeNpy(run.saveHeatmap, result.heatmap.values, [result.heatmap.rows, result.heatmap.cols]);
-      if (run.saveMask) await writeFileAtomic(run.saveMask, encodeMaskPng(result.mask));
-      if (run.overlay) {
-        const picture = renderOverlay(result.lowResImage, result.heatmap, result.mask, slide.width, slide.height);
-        await writeFileAtomic(run.overlay, encodeRgbPng(picture));
-      }
-      (run.summaryStream ?? process.stderr).write(`${formatSummary(result.summary, result.heatmap, models.demo)}\n`);
-      return result;
-    } finally {
-      await models.release();
+    slide = await OpenSlide.open(run.slide, { limits });
+    log.info({ slide: run.slide, models: dir }, 'segmenting');
+    const result = await segmentWhileLoading(
+      slide,
+      manifest.parameters,
+      loading,
+      segmentOptionsOf(run, roi),
+      { onProgress: progress.onProgress },
+      limits,
+    );
+    progress.stop();
+    const json = result.geojsonText;
+    if (run.out === '-') process.stdout.write(`${json}\n`);
+    else await writeFileAtomic(run.out, json);
+    if (run.saveHeatmap)
+      await writeNpy(run.saveHeatmap, result.heatmap.values, [result.heatmap.rows, result.heatmap.cols]);
+    if (run.saveMask) await writeFileAtomic(run.saveMask, encodeMaskPng(result.mask));
+    if (run.overlay) {
+      const picture = renderOverlay(result.lowResImage, result.heatmap, result.mask, slide.width, slide.height);
+      await writeFileAtomic(run.overlay, encodeRgbPng(picture));
     }
+    const demo = (await loading).demo;
+    (run.summaryStream ?? process.stderr).write(`${formatSummary(result.summary, result.heatmap, demo)}\n`);
+    return result;
   } finally {
     progress.stop();
-    await slide.close();
+    await loading.then(
+      (set) => set.release(),
+      () => undefined,
+    );
+    await slide?.close();
   }
 }
 
@@ -167,20 +189,15 @@ export async function runCachedSegment(run: SegmentRun): Promise<void> {
   const roi = await readRoi(run, limits);
   await checkOutputPaths([run.slide, ...(run.roi !== undefined ? [run.roi] : [])], outputsOf(run));
   const progress = createProgressReporter(log);
+  // Loaded here, not at the top: a plain `h2g segment` does not pay for the result cache's modules.
+  const { defaultCacheDir } = await import('../batch/cache');
+  const { segmentThroughCache } = await import('../batch/one-slide');
   try {
     const { entry, cached } = await segmentThroughCache({
       slide: run.slide,
       modelDirectory: await withPrecision(await resolveModelDirectory({ explicit: run.models }), run.precision),
       cacheDir: run.cache === true || run.cache === undefined ? defaultCacheDir() : run.cache,
-      options: {
-        mpp: run.mpp,
-        forceMpp: run.forceMpp,
-        tissueThreshold: run.tissueThreshold,
-        batchSize: run.batchSize,
-        smoothingUm: run.smoothingUm,
-        roi,
-        reference: run.reference,
-      },
+      options: segmentOptionsOf(run, roi),
       limits,
       provider: run.provider,
       threads: run.threads,
