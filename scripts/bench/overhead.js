@@ -14,6 +14,10 @@
  * Options: --rounds N [2]; --slides dense,sparse1k [both]; --batch-size N [16]; --threads N [0];
  * --models DIR [.cache/bench-models/full]; --dist DIR [dist]; --compare DIR (another build's CLI,
  * run after --dist's in every round; e.g. main's, for before/after); --json FILE.
+ *
+ * `--startup`: instead, where the time of `h2g segment` on a one-patch slide goes (all of it fixed
+ * overhead): `node -e 0`, loading the CLI's modules for `segment`, then the CLI process itself (first
+ * log line, tissue start, models ready, stages, exit), --rounds times per build [5].
  */
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -39,7 +43,13 @@ function parseArgs(argv) {
     dist: path.join(ROOT, 'dist'),
     compare: [],
     json: null,
+    startup: false,
   };
+  if (argv[0] === '--startup') {
+    o.startup = true;
+    o.rounds = 5;
+    argv = argv.slice(1);
+  }
   for (let i = 0; i < argv.length; i += 2) {
     const [k, v] = [argv[i], argv[i + 1]];
     if (v === undefined) throw new Error(`missing value for ${k}`);
@@ -151,10 +161,60 @@ function report(slide, patches, label, s) {
   );
 }
 
+/** Seconds of a `node` process running `code`, wall from spawn to exit. */
+function nodeSeconds(args) {
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('error', reject);
+    child.on('exit', () => resolve({ seconds: (Date.now() - t0) / 1000, out: out.trim() }));
+  });
+}
+
+async function startup(o, variants) {
+  const { ensureSlide } = require('./run');
+  const slide = ensureSlide(null, 'one-patch');
+  const runs = variants.map(() => ({ bare: [], modulesMs: [], cli: [] }));
+  for (let k = 0; k < o.rounds; k++) {
+    for (let v = 0; v < variants.length; v++) {
+      const r = runs[v];
+      r.bare.push((await nodeSeconds(['-e', '0'])).seconds);
+      const main = JSON.stringify(path.join(variants[v], 'cli', 'main.js'));
+      const seg = JSON.stringify(path.join(variants[v], 'cli', 'segment.js'));
+      const code = `const t = performance.now(); require(${main}); require(${seg}); console.log(performance.now() - t)`;
+      r.modulesMs.push(Number((await nodeSeconds(['-e', code])).out));
+      r.cli.push(await runCli(variants[v], slide, o));
+      process.stderr.write(`overhead: startup [${v}] round ${k + 1}: ${f(r.cli.at(-1).seconds)} s\n`);
+    }
+  }
+  let text = `h2g segment on a one-patch slide, ${o.rounds} rounds, load average ${loadAverage().join(' ')}\n`;
+  variants.forEach((dir, v) => {
+    const r = runs[v];
+    const m = (key) => median(r.cli.map((c) => c[key]));
+    const st = (s) => median(r.cli.map((c) => c.stages[s]));
+    text +=
+      `[${v}] ${path.relative(ROOT, dir) || '.'}: node -e 0 ${f(median(r.bare))} s; CLI modules ${f(median(r.modulesMs), 0)} ms; ` +
+      `first log line ${f(m('firstLogSeconds'))} s, tissue starts ${f(m('tissueStartSeconds'))} s, models ready ` +
+      `${f(m('modelsReadySeconds'))} s (load ${f(m('modelLoadMs'), 0)} ms); tissue ${f(st('tissue'))}, patches ` +
+      `${f(st('patches'))}, refinement ${f(st('refinement'))}, polygons ${f(st('polygons'))} s; exit ${f(m('seconds'))} s ` +
+      `(range ${f(Math.min(...r.cli.map((c) => c.seconds)))}-${f(Math.max(...r.cli.map((c) => c.seconds)))}); ` +
+      `peak RSS ${f(Math.max(...r.cli.map((c) => c.maxRssMiB)), 0)} MiB\n`;
+  });
+  process.stdout.write(text);
+  return runs;
+}
+
 async function main(argv) {
   const { ensureSlide } = require('./run');
   const o = parseArgs(argv);
   o.models = ensureModels(o.models);
+  if (o.startup) {
+    const runs = await startup(o, [o.dist, ...o.compare]);
+    if (o.json) fs.writeFileSync(o.json, JSON.stringify({ options: o, runs }, null, 2) + '\n');
+    return;
+  }
   const variants = [o.dist, ...o.compare];
   const loadStart = loadAverage();
   const out = { date: new Date().toISOString(), cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, slides: {} };

@@ -49,6 +49,7 @@ const GENERATED = {
   dense: path.join(ROOT, 'bench-data', 'dense40x.tif'),
   sparse: path.join(ROOT, 'bench-data', 'big40x.tif'),
   sparse1k: path.join(ROOT, 'bench-data', 'sparse1k40x.tif'),
+  'one-patch': path.join(ROOT, 'bench-data', 'one-patch40x.tif'),
 };
 
 // ---------------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import { constants } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { createLogger, type Logger } from '../log';
-import { type ModelSet, loadModelSet, modelFilePaths, readModelSetManifest, warmUpModelSet } from '../models/model-set';
+import { type ModelSet, loadWarmModelSet, modelFilePaths, readModelSetManifest } from '../models/model-set';
 import { withPrecision } from '../models/precision';
 import { resolveModelDirectory } from '../models/select';
 import { parseRoi } from '../pipeline/options';
@@ -100,15 +100,12 @@ function outputsOf(run: SegmentRun): Record<string, string | undefined> {
   return { '--out': run.out, '--save-heatmap': run.saveHeatmap, '--save-mask': run.saveMask, '--overlay': run.overlay };
 }
 
-/**
- * Starts loading the model set (its sessions load on their own thread) and, on a GPU, warms it up;
- * resolves to the set, ready. A failed warm-up releases the set it made.
- */
+/** Starts loading the model set (on its own thread; warmed up on a GPU); resolves to the set, ready. */
 function startLoading(dir: string, run: SegmentRun, log: Logger): Promise<ModelSet> {
   const started = performance.now();
-  const loading = loadModelSet(dir, { provider: run.provider, threads: run.threads }).then(async (set) => {
-    try {
-      const warmedUp = await warmUpModelSet(set, run.batchSize ?? DEFAULT_OPTIONS.batchSize);
+  const options = { provider: run.provider, threads: run.threads };
+  const loading = loadWarmModelSet(dir, options, run.batchSize ?? DEFAULT_OPTIONS.batchSize).then(
+    ({ set, warmedUp }) => {
       log.info(
         {
           models: set.directory,
@@ -122,11 +119,8 @@ function startLoading(dir: string, run: SegmentRun, log: Logger): Promise<ModelS
         'models loaded',
       );
       return set;
-    } catch (err) {
-      await set.release();
-      throw err;
-    }
-  });
+    },
+  );
   loading.catch(() => undefined); // awaited by the pipeline; a plan that fails first must not leave it unhandled
   return loading;
 }

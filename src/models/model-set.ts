@@ -155,6 +155,24 @@ export async function warmUpModelSet(set: ModelSet, batchSize: number): Promise<
   return true;
 }
 
+/**
+ * loadModelSet, then warmUpModelSet at `batchSize` (which releases the set again if the warm-up
+ * fails): a set ready for its first job. Resolves with whether the warm-up ran.
+ */
+export async function loadWarmModelSet(
+  directory: string,
+  options: SessionOptions,
+  batchSize: number,
+): Promise<{ set: ModelSet; warmedUp: boolean }> {
+  const set = await loadModelSet(directory, options);
+  try {
+    return { set, warmedUp: await warmUpModelSet(set, batchSize) };
+  } catch (err) {
+    await set.release();
+    throw err;
+  }
+}
+
 /** Loads and checks one model set; rejects with a ModelError that says what is wrong. */
 export async function loadModelSet(directory: string, requested: SessionOptions): Promise<ModelSet> {
   const options = { ...requested, threads: resolveThreads(requested) };

@@ -29,14 +29,22 @@ const never = new Promise<ModelSet>(() => undefined);
 test('the tissue stage runs before the models are there; the result is segmentSlide’s', async () => {
   const { manifest } = await readModelSetManifest(MODELS.oracle);
   const order: string[] = [];
-  let give!: (m: ModelSet) => void;
-  const pending = new Promise<ModelSet>((resolve) => (give = resolve));
+  let resolve!: (m: ModelSet) => void;
+  const pending = new Promise<ModelSet>((r) => (resolve = r));
+  let given = false;
+  const give = (label: string) => {
+    if (given) return;
+    given = true;
+    order.push(label);
+    resolve(models);
+  };
   // A pipeline that waits for the models before planning gets them from this timer, after the fact.
-  const timer = setTimeout(() => (order.push('models (timer)'), give(models)), 20_000);
+  const timer = setTimeout(() => give('models (timer)'), 20_000);
+  timer.unref();
   const onProgress = (e: ProgressEvent) => {
     if (order.at(-1) === e.stage) return;
     order.push(e.stage);
-    if (e.stage === 'tissue') setImmediate(() => (order.push('models'), give(models)));
+    if (e.stage === 'tissue') setImmediate(() => give('models'));
   };
   const result = await segmentWhileLoading(slide, manifest.parameters, pending, {}, { onProgress });
   clearTimeout(timer);
