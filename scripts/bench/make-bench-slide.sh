@@ -22,6 +22,15 @@
 #   9 levels (downsamples 1 to 256, exact); the pipeline's low-resolution level is the 1,024 px one.
 #   On the 2-vCPU development VM: 67 s, 2.05 GB (plus ~0.7 GB of temporary files while it runs).
 #
+# sparse1k (`run.js --overhead`): bench-data/sparse1k40x.tif, the dense slide's geometry (65,536 x 65,536
+#   px, 64 x 64 grid, the same low-resolution level) with the dense tissue only in its top-left
+#   32,768 x 32,768 px and white elsewhere: 1,024 of 4,096 grid patches are tissue. So the per-slide
+#   stages (tissue mask, refinement, polygons) cost what they cost on the dense slide, but hide behind a
+#   quarter of its patches: the case where a fixed overhead shows (issue 17).
+
+# one-patch (`run.js --overhead --startup`): bench-data/one-patch40x.tif, 1,024 x 1,024 px of the
+#   source at (896, 640): one 10x grid patch, so `h2g segment` on it is all fixed overhead.
+
 # Both sides are multiples of 1024 for dense and 256 for sparse, so every pyramid level down to the
 # 10x one is exactly half the one above: the 10x level has a downsample of exactly 4 and a 256-px tile
 # at level 2 maps to an integer, tile-aligned level-0 position. Without it (41,538 / 4 is not an
@@ -33,7 +42,7 @@
 # slides (scripts/bench/batch.js): BENCH_DENSE_SIDE=32768 BENCH_DENSE_SHIFT=97 (the source copies start
 # that many pixels further on, so every tile's bytes differ).
 #
-# Usage: scripts/bench/make-bench-slide.sh [--kind sparse|dense] [output.tif]
+# Usage: scripts/bench/make-bench-slide.sh [--kind sparse|dense|sparse1k|one-patch] [output.tif]
 #        (default output: bench-data/big40x.tif for sparse, bench-data/dense40x.tif for dense)
 # Prints the path of the slide on its last line.
 set -euo pipefail
@@ -65,8 +74,21 @@ case "$KIND" in
     (( WIDTH % 1024 == 0 )) || { echo "make-bench-slide: BENCH_DENSE_SIDE must be a multiple of 1024" >&2; exit 2; }
     NEED_GIB=5   # the TIFF is 2.05 GB; libvips keeps the lower levels in temporary files meanwhile
     ;;
+  sparse1k)
+    OUT="${1:-$ROOT/bench-data/sparse1k40x.tif}"
+    CROP=(896 640 704 2304)
+    WIDTH=65536
+    HEIGHT=65536
+    TISSUE=32768 # the tissue square's side
+    NEED_GIB=8   # the tissue square's .v intermediate is uncompressed RGB (3.2 GB)
+    ;;
+  one-patch)
+    OUT="${1:-$ROOT/bench-data/one-patch40x.tif}"
+    CROP=(896 640 1024 1024)
+    NEED_GIB=1
+    ;;
   *)
-    echo "make-bench-slide: unknown --kind '$KIND' (sparse or dense)" >&2
+    echo "make-bench-slide: unknown --kind '$KIND' (sparse, dense, sparse1k or one-patch)" >&2
     exit 2
     ;;
 esac
@@ -105,6 +127,17 @@ if [[ "$KIND" == sparse ]]; then
   vips replicate "$SRC" "$TMP_V" "$ACROSS" "$DOWN"
   echo "make-bench-slide: cropping to ${WIDTH}x${HEIGHT} and writing the pyramidal TIFF ..." >&2
   vips crop "$TMP_V" "$TMP_TIF[$TIFF_OPTS]" 0 0 "$WIDTH" "$HEIGHT"
+  rm -f "$TMP_V"
+elif [[ "$KIND" == one-patch ]]; then
+  vips crop "$SRC" "$TMP_V" "${CROP[@]}"
+  vips extract_band "$TMP_V" "$TMP_TIF[$TIFF_OPTS]" 0 --n 3
+  rm -f "$TMP_V"
+elif [[ "$KIND" == sparse1k ]]; then
+  echo "make-bench-slide: tiling the dense crop into ${TISSUE}x${TISSUE} px on a white ${WIDTH}x${HEIGHT} px slide ..." >&2
+  vips crop "$SRC" "$TMP_V" "${CROP[@]}"
+  vips extract_band "$TMP_V" "$TMP_CROP" 0 --n 3
+  vips embed "$TMP_CROP" "$TMP_V" 0 0 "$TISSUE" "$TISSUE" --extend repeat
+  vips embed "$TMP_V" "$TMP_TIF[$TIFF_OPTS]" 0 0 "$WIDTH" "$HEIGHT" --extend white
   rm -f "$TMP_V"
 else
   echo "make-bench-slide: tiling ${CROP[2]}x${CROP[3]} px of $SRC at (${CROP[0]}, ${CROP[1]}) into" \

@@ -33,6 +33,8 @@
  *                         run follows --dist's in every round, against the same model-alone runs;
  *                         repeatable. The model-alone side always uses --dist's loadModelSet.
  *   --json FILE           also write every run and the summary as JSON
+ *   --overhead ...        the fixed-overhead benchmark instead (overhead.js: the whole `h2g segment`
+ *                         process against the patch model alone, dense and sparse1k slides, one run)
  */
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -46,6 +48,8 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const GENERATED = {
   dense: path.join(ROOT, 'bench-data', 'dense40x.tif'),
   sparse: path.join(ROOT, 'bench-data', 'big40x.tif'),
+  sparse1k: path.join(ROOT, 'bench-data', 'sparse1k40x.tif'),
+  'one-patch': path.join(ROOT, 'bench-data', 'one-patch40x.tif'),
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -278,7 +282,12 @@ async function main() {
   }
 }
 
-main().catch((err) => {
-  process.stderr.write(`bench: ${err.message}\n`);
-  process.exit(1);
-});
+module.exports = { ensureSlide, plan };
+
+if (require.main === module) {
+  const overhead = process.argv[2] === '--overhead';
+  (overhead ? require('./overhead').main(process.argv.slice(3)) : main()).catch((err) => {
+    process.stderr.write(`bench: ${err.message}\n`);
+    process.exit(1);
+  });
+}

@@ -6,10 +6,10 @@ import { constants } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { createLogger, type Logger } from '../log';
-import { loadModelSet } from '../models/model-set';
+import { type ModelSet, loadWarmModelSet, modelFilePaths, readModelSetManifest } from '../models/model-set';
 import { parseRoi } from '../pipeline/options';
-import { segmentSlide } from '../pipeline/segment';
-import type { SegmentationResult, SegmentSummary } from '../pipeline/types';
+import { segmentWhileLoading } from '../pipeline/segment';
+import { DEFAULT_OPTIONS, type SegmentationResult, type SegmentSummary } from '../pipeline/types';
 import { checkOutputPaths, copyFileAtomic, writeFileAtomic } from '../output/atomic';
 import { writeNpy } from '../output/npy';
 import { renderOverlay } from '../output/overlay';
@@ -19,8 +19,6 @@ import type { Limits } from '../pipeline/limits';
 import { jobOptions, type PipelineSettings, sessionOptions, settingsLimits } from '../pipeline/settings';
 import type { MultiPolygon, Polygon } from 'geojson';
 import { OpenSlide } from '../slide/openslide';
-import { defaultCacheDir } from '../batch/cache';
-import { segmentThroughCache } from '../batch/one-slide';
 import { UsageError } from './errors';
 import { addPipelineOptions, modelDirectoryOf, type PipelineFlags, pipelineSettings } from './pipeline-options';
 import { createProgressReporter } from './progress';
@@ -95,58 +93,76 @@ function outputsOf(run: SegmentRun): Record<string, string | undefined> {
   return { '--out': run.out, '--save-heatmap': run.saveHeatmap, '--save-mask': run.saveMask, '--overlay': run.overlay };
 }
 
+/** Starts loading the model set (on its own thread; warmed up on a GPU); resolves to the set, ready. */
+function startLoading(dir: string, settings: PipelineSettings, log: Logger): Promise<ModelSet> {
+  const started = performance.now();
+  const batchSize = settings.batchSize ?? DEFAULT_OPTIONS.batchSize;
+  const loading = loadWarmModelSet(dir, sessionOptions(settings), batchSize).then(({ set, warmedUp }) => {
+    log.info(
+      {
+        models: set.directory,
+        demo: set.demo,
+        precision: set.precision,
+        provider: set.provider,
+        threads: set.threads,
+        warmedUp,
+        ms: Math.round(performance.now() - started),
+      },
+      'models loaded',
+    );
+    return set;
+  });
+  loading.catch(() => undefined); // awaited by the pipeline; a plan that fails first must not leave it unhandled
+  return loading;
+}
+
 /** Runs one segmentation and writes the requested files; used by `h2g segment` and `h2g demo`. */
 export async function runSegment(run: SegmentRun): Promise<SegmentationResult> {
   const log = run.log ?? createLogger();
   const limits = settingsLimits(run.settings);
   const roi = await readRoi(run, limits);
   const outputs = outputsOf(run);
-  // Before any work: no output may be an input (the slide, the ROI) or another output.
+  // Before any work: no output may be an input (the slide, the ROI, a model file) or another output.
   await checkOutputPaths([run.slide, ...(run.roi !== undefined ? [run.roi] : [])], outputs);
-  const modelDir = await modelDirectoryOf(run.settings);
-  const slide = await OpenSlide.open(run.slide, { limits });
+  const { dir, manifest } = await readModelSetManifest(await modelDirectoryOf(run.settings));
+  await checkOutputPaths(modelFilePaths(dir, manifest), outputs);
+  // The models load while the slide opens and its tissue mask is computed (issue 17: no fixed
+  // overhead on small slides); the pipeline waits for them only when the patches are planned.
+  const loading = startLoading(dir, run.settings, log);
   const progress = createProgressReporter(log);
+  let slide: OpenSlide | null = null;
   try {
-    const models = await loadModelSet(modelDir, sessionOptions(run.settings));
-    try {
-      await checkOutputPaths([models.patch.info.path, models.refinement.info.path], outputs);
-      log.info(
-        {
-          slide: run.slide,
-          models: models.directory,
-          demo: models.demo,
-          precision: models.precision,
-          provider: models.provider,
-          threads: models.threads,
-        },
-        'segmenting',
-      );
-      const result = await segmentSlide(
-        slide,
-        models,
-        { ...jobOptions(run.settings), roi },
-        { onProgress: progress.onProgress },
-        limits,
-      );
-      progress.stop();
-      const json = result.geojsonText;
-      if (run.out === '-') process.stdout.write(`${json}\n`);
-      else await writeFileAtomic(run.out, json);
-      if (run.saveHeatmap)
-        await writeNpy(run.saveHeatmap, result.heatmap.values, [result.heatmap.rows, result.heatmap.cols]);
-      if (run.saveMask) await writeFileAtomic(run.saveMask, encodeMaskPng(result.mask));
-      if (run.overlay) {
-        const picture = renderOverlay(result.lowResImage, result.heatmap, result.mask, slide.width, slide.height);
-        await writeFileAtomic(run.overlay, encodeRgbPng(picture));
-      }
-      (run.summaryStream ?? process.stderr).write(`${formatSummary(result.summary, result.heatmap, models.demo)}\n`);
-      return result;
-    } finally {
-      await models.release();
+    slide = await OpenSlide.open(run.slide, { limits });
+    log.info({ slide: run.slide, models: dir }, 'segmenting');
+    const result = await segmentWhileLoading(
+      slide,
+      manifest.parameters,
+      loading,
+      { ...jobOptions(run.settings), roi },
+      { onProgress: progress.onProgress },
+      limits,
+    );
+    progress.stop();
+    const json = result.geojsonText;
+    if (run.out === '-') process.stdout.write(`${json}\n`);
+    else await writeFileAtomic(run.out, json);
+    if (run.saveHeatmap)
+      await writeNpy(run.saveHeatmap, result.heatmap.values, [result.heatmap.rows, result.heatmap.cols]);
+    if (run.saveMask) await writeFileAtomic(run.saveMask, encodeMaskPng(result.mask));
+    if (run.overlay) {
+      const picture = renderOverlay(result.lowResImage, result.heatmap, result.mask, slide.width, slide.height);
+      await writeFileAtomic(run.overlay, encodeRgbPng(picture));
     }
+    const demo = (await loading).demo;
+    (run.summaryStream ?? process.stderr).write(`${formatSummary(result.summary, result.heatmap, demo)}\n`);
+    return result;
   } finally {
     progress.stop();
-    await slide.close();
+    await loading.then(
+      (set) => set.release(),
+      () => undefined,
+    );
+    await slide?.close();
   }
 }
 
@@ -156,6 +172,9 @@ export async function runCachedSegment(run: SegmentRun): Promise<void> {
   const roi = await readRoi(run, settingsLimits(run.settings));
   await checkOutputPaths([run.slide, ...(run.roi !== undefined ? [run.roi] : [])], outputsOf(run));
   const progress = createProgressReporter(log);
+  // Loaded here, not at the top: a plain `h2g segment` does not pay for the result cache's modules.
+  const { defaultCacheDir } = await import('../batch/cache');
+  const { segmentThroughCache } = await import('../batch/one-slide');
   try {
     const { entry, cached } = await segmentThroughCache({
       slide: run.slide,

@@ -118,9 +118,10 @@ export function fastTissueSelection(grid: PatchGrid, tissue: BinaryMask, thresho
 /**
  * The refinement inputs as FastPathology builds them: the low-resolution image normalised to 0..1 by
  * its own minimum and maximum over all pixels and channels (FAST's IntensityNormalization), and the
- * heatmap, each resized to size x size by FAST's ImageResizer (blurred when shrinking).
+ * heatmap, each resized to size x size by FAST's ImageResizer (blurred when shrinking). One input at a
+ * time too (the image is made while the patches infer).
  */
-export function fastRefinementInputs(lowRes: RgbImage, heatmap: Heatmap, size: number): RefinementInputs {
+export function fastRefinementImage(lowRes: RgbImage, size: number): Float32Array {
   const { width, height, data } = lowRes;
   let min = 255;
   let max = 0;
@@ -131,8 +132,13 @@ export function fastRefinementInputs(lowRes: RgbImage, heatmap: Heatmap, size: n
   const range = max - min;
   const normalised = new Float32Array(data.length);
   if (range > 0) for (let i = 0; i < data.length; i++) normalised[i] = f(f(data[i]! - min) / range);
-  return {
-    image: fastResizeFloats(normalised, width, height, 3, size, size),
-    heatmap: fastResizeFloats(heatmap.values, heatmap.cols, heatmap.rows, 1, size, size),
-  };
+  return fastResizeFloats(normalised, width, height, 3, size, size);
+}
+
+export function fastRefinementHeatmap(heatmap: Heatmap, size: number): Float32Array {
+  return fastResizeFloats(heatmap.values, heatmap.cols, heatmap.rows, 1, size, size);
+}
+
+export function fastRefinementInputs(lowRes: RgbImage, heatmap: Heatmap, size: number): RefinementInputs {
+  return { image: fastRefinementImage(lowRes, size), heatmap: fastRefinementHeatmap(heatmap, size) };
 }

@@ -10,7 +10,7 @@ import { dilate, erode } from './morphology';
 import { encodeMaskPng } from '../output/png';
 import { type Provenance, polygonsToFeatureCollection } from './geojson';
 import { clipToRoi, maskToPolygons, polygonArea } from './polygons';
-import { makeRefinementInputs, selectCells, type SlidePlan } from './rules';
+import { makeRefinementHeatmap, makeRefinementImage, selectCells, type SlidePlan } from './rules';
 import { cellsTouchingRoi } from './roi';
 import { maskFraction, tissueMask } from './tissue';
 import type { BinaryMask, Heatmap } from './types';
@@ -31,9 +31,13 @@ export const offloadHandlers = {
   smooth: (mask: BinaryMask, radiusPx: number) =>
     moved(radiusPx < 1 ? mask : erode(dilate(erode(mask, radiusPx), 2 * radiusPx), radiusPx)),
   maskFraction: (mask: BinaryMask) => maskFraction(mask),
-  refinementInputs: (steps: SlidePlan['steps'], lowRes: RgbImage, heatmap: Heatmap, size: number) => {
-    const inputs = makeRefinementInputs(steps, lowRes, heatmap, size);
-    return new Moved(inputs, buffersOf([inputs.image, inputs.heatmap]));
+  refinementImage: (steps: SlidePlan['steps'], lowRes: RgbImage, size: number) => {
+    const image = makeRefinementImage(steps, lowRes, size);
+    return new Moved(image, buffersOf([image]));
+  },
+  refinementHeatmap: (steps: SlidePlan['steps'], heatmap: Heatmap, size: number) => {
+    const values = makeRefinementHeatmap(steps, heatmap, size);
+    return new Moved(values, buffersOf([values]));
   },
   /**
    * Mask -> polygons (clipped to the ROI) -> GeoJSON text, with the polygons' count and total area

@@ -15,7 +15,6 @@ import { WorkerClient, genericError } from '../workers/rpc';
 import type { PatchGrid } from './grid';
 import type { OffloadHandlers } from './offload-worker';
 import type { Provenance } from './geojson';
-import type { RefinementInputs } from './refine';
 import type { SlidePlan } from './rules';
 import type { BinaryMask, Heatmap } from './types';
 
@@ -45,12 +44,10 @@ export const offload = {
     thread().call('cellsTouchingRoi', [grid, roi]),
   smooth: (mask: BinaryMask, radiusPx: number): Promise<BinaryMask> => thread().call('smooth', [mask, radiusPx]),
   maskFraction: (mask: BinaryMask): Promise<number> => thread().call('maskFraction', [mask]),
-  refinementInputs: (
-    steps: SlidePlan['steps'],
-    lowRes: RgbImage,
-    heatmap: Heatmap,
-    size: number,
-  ): Promise<RefinementInputs> => thread().call('refinementInputs', [steps, lowRes, heatmap, size]),
+  refinementImage: (steps: SlidePlan['steps'], lowRes: RgbImage, size: number): Promise<Float32Array> =>
+    thread().call('refinementImage', [steps, lowRes, size]),
+  refinementHeatmap: (steps: SlidePlan['steps'], heatmap: Heatmap, size: number): Promise<Float32Array> =>
+    thread().call('refinementHeatmap', [steps, heatmap, size]),
   vectorize: (
     mask: BinaryMask,
     w: number,

@@ -13,11 +13,22 @@ export interface RefinementInputs {
   heatmap: Float32Array;
 }
 
-/** This project's 'h2g' rule: both stretched bilinearly at pixel centres, the image divided by 255. */
-export function refinementInputs(lowRes: RgbImage, heatmap: Heatmap, size: number): RefinementInputs {
+/**
+ * This project's 'h2g' rule, one input at a time (the image is ready before the last patch is, so it
+ * is made while the patches infer): stretched bilinearly at pixel centres, the image divided by 255.
+ */
+export function refinementImage(lowRes: RgbImage, size: number): Float32Array {
   const image = resizeBilinear(lowRes.data, lowRes.width, lowRes.height, 3, size, size);
   for (let i = 0; i < image.length; i++) image[i] = image[i]! / 255;
-  return { image, heatmap: resizeBilinear(heatmap.values, heatmap.cols, heatmap.rows, 1, size, size) };
+  return image;
+}
+
+export function refinementHeatmap(heatmap: Heatmap, size: number): Float32Array {
+  return resizeBilinear(heatmap.values, heatmap.cols, heatmap.rows, 1, size, size);
+}
+
+export function refinementInputs(lowRes: RgbImage, heatmap: Heatmap, size: number): RefinementInputs {
+  return { image: refinementImage(lowRes, size), heatmap: refinementHeatmap(heatmap, size) };
 }
 
 /** A pixel is tumour when its tumour channel is > 0.5 and not below the other channel. */

@@ -9,13 +9,14 @@ import type { RgbImage, SlideSource } from '../slide/source';
 import {
   fastLevelCount,
   fastMagnification,
-  fastRefinementInputs,
+  fastRefinementHeatmap,
+  fastRefinementImage,
   fastTissueSelection,
   type Magnification,
   planFastGrid,
 } from './fast-rules';
 import { chooseLowResLevel, type PatchGrid, planPatchGrid, tissueFractions } from './grid';
-import { type RefinementInputs, refinementInputs } from './refine';
+import { refinementHeatmap, refinementImage } from './refine';
 import type { BinaryMask, Heatmap, ReferenceName } from './types';
 
 export interface SlidePlan {
@@ -46,14 +47,16 @@ export function selectCells(
   return Uint8Array.from(shares, (share) => (share >= threshold ? 1 : 0));
 }
 
-/** The refinement network's two inputs, by the plan's rules. */
-export function makeRefinementInputs(
-  steps: SlidePlan['steps'],
-  lowRes: RgbImage,
-  heatmap: Heatmap,
-  size: number,
-): RefinementInputs {
-  return steps === 'fast' ? fastRefinementInputs(lowRes, heatmap, size) : refinementInputs(lowRes, heatmap, size);
+/**
+ * The refinement network's two inputs, by the plan's rules, one at a time: the image is made while
+ * the patches infer, so only the heatmap's resize lies between the last patch and the refinement.
+ */
+export function makeRefinementImage(steps: SlidePlan['steps'], lowRes: RgbImage, size: number): Float32Array {
+  return steps === 'fast' ? fastRefinementImage(lowRes, size) : refinementImage(lowRes, size);
+}
+
+export function makeRefinementHeatmap(steps: SlidePlan['steps'], heatmap: Heatmap, size: number): Float32Array {
+  return steps === 'fast' ? fastRefinementHeatmap(heatmap, size) : refinementHeatmap(heatmap, size);
 }
 
 /** A last level shorter than this share of the refinement size is an artefact (libvips' one tile). */

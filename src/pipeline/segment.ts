@@ -3,7 +3,9 @@
  * heatmap -> refinement -> mask -> polygons -> GeoJSON. I/O stays at the edges: pixels come in through
  * the SlideSource, results go out as values.
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { FeatureCollection } from 'geojson';
+import { ModelError } from '../models/errors';
 import type { ModelParameters } from '../models/manifest';
 import type { ModelSet } from '../models/model-set';
 import { SlideError } from '../slide/errors';
@@ -173,6 +175,30 @@ export async function segmentSlide(
   return finishSegmentation(source, models, plan, callbacks);
 }
 
+/**
+ * segmentSlide for a caller whose model set is still loading (`models`, a load started before the
+ * slide was even opened): the tissue mask and the patch plan are computed meanwhile, so on a small
+ * slide the load costs no time of its own. The caller owns the set (and releases it, also when this
+ * rejects: a failed plan leaves the load running).
+ */
+export async function segmentWhileLoading(
+  source: SlideSource,
+  parameters: ModelParameters,
+  models: Promise<ModelSet>,
+  partialOptions: Partial<SegmentOptions>,
+  callbacks: SegmentCallbacks = {},
+  limits: Limits = DEFAULT_LIMITS,
+): Promise<SegmentationResult> {
+  const plan = await planSegmentation(source, parameters, partialOptions, callbacks, limits);
+  const set = await models;
+  if (!isDeepStrictEqual(set.parameters, parameters)) {
+    // The manifest was read twice (here and by the load): someone replaced the set in between.
+    throw new ModelError('MODEL_INVALID', `the model set in ${set.directory} changed while it was loading; run again`);
+  }
+  if (callbacks.signal?.aborted) throw new CancelledError();
+  return finishSegmentation(source, set, plan, callbacks);
+}
+
 /** The remaining stages of a planned slide: patch inference, refinement, polygons. */
 export async function finishSegmentation(
   source: SlideSource,
@@ -189,6 +215,10 @@ export async function finishSegmentation(
   const clock = new StageClock(callbacks, plan.tissueSeconds);
   const level0 = source.levels[0]!;
 
+  // The refinement image needs only the low-resolution image: made on the CPU thread while the
+  // patches infer, so the refinement starts right after the last patch (issue 17).
+  const refinementImage = offload.refinementImage(slidePlan.steps, lowRes, params.refinementSize);
+  refinementImage.catch(() => undefined); // awaited below; a failed inference must not leave it unhandled
   clock.enter('patches', cells.length);
   const heatmapValues = new Float32Array(grid.rows * grid.cols);
   let done = 0;
@@ -224,8 +254,10 @@ export async function finishSegmentation(
   };
 
   clock.enter('refinement', 1);
-  // Resizing a large low-resolution image takes a while: on the CPU thread (offload.ts).
-  const inputs = await offload.refinementInputs(slidePlan.steps, lowRes, heatmap, params.refinementSize);
+  const inputs = {
+    heatmap: await offload.refinementHeatmap(slidePlan.steps, heatmap, params.refinementSize),
+    image: await refinementImage,
+  };
   const rawMask = await refine(models.refinement, inputs, params.refinementSize, params.tumourChannel);
   check();
   const mask = plan.smoothingRadiusPx < 1 ? rawMask : await offload.smooth(rawMask, plan.smoothingRadiusPx);

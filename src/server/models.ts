@@ -6,7 +6,8 @@
 import { realpath } from 'node:fs/promises';
 import type { Logger } from '../log';
 import { type Precision, PRECISIONS } from '../models/manifest';
-import { type ExecutionProvider, type ModelSet, loadModelSet } from '../models/model-set';
+import { type ExecutionProvider, type ModelSet, loadWarmModelSet } from '../models/model-set';
+import { DEFAULT_OPTIONS } from '../pipeline/types';
 import { withPrecision } from '../models/precision';
 import { resolveModelDirectory, resolveModelSetName } from '../models/select';
 import { InvalidOptionError } from '../pipeline/errors';
@@ -60,16 +61,19 @@ export class ModelRegistry {
     let pending = this.cache.get(key);
     if (!pending) {
       const started = performance.now();
-      pending = loadModelSet(real, { provider: this.options.provider, threads: this.options.threads });
+      // Warmed up (on a GPU) at the default batch size, so no job pays a first run's compilation.
+      const options = { provider: this.options.provider, threads: this.options.threads };
+      pending = loadWarmModelSet(real, options, DEFAULT_OPTIONS.batchSize).then(({ set, warmedUp }) => {
+        this.loaded.set(key, set);
+        this.log.info(
+          { modelSet: set.name, directory: set.directory, warmedUp, ms: Math.round(performance.now() - started) },
+          'model set loaded',
+        );
+        return set;
+      });
       this.cache.set(key, pending);
       pending.then(
-        (set) => {
-          this.loaded.set(key, set);
-          this.log.info(
-            { modelSet: set.name, directory: set.directory, ms: Math.round(performance.now() - started) },
-            'model set loaded',
-          );
-        },
+        () => undefined,
         () => this.cache.delete(key),
       );
     }

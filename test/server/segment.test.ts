@@ -131,3 +131,15 @@ describe('GetInfo and health', () => {
     health.close();
   });
 });
+
+describe('the long-lived sidecar loads nothing twice', () => {
+  test('a further job on the same server reuses the model set: one load for all jobs', async () => {
+    const again = await collect(segment(ts.client, CMU_SMALL, {}));
+    expect(again.error).toBeNull();
+    expect(resultOf(again.events)?.geojson).toBeTruthy();
+    expect(geometries(resultOf(again.events))).toEqual(geometries(resultOf(byPath.events)));
+    const finished = ts.logs.filter((l) => l.msg === 'job finished');
+    expect(finished.length).toBeGreaterThanOrEqual(3); // Segment, SegmentPixels, this one
+    expect(ts.logs.filter((l) => l.msg === 'model set loaded')).toHaveLength(1);
+  });
+});
