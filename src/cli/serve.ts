@@ -82,8 +82,9 @@ async function serve(flags: ServeFlags): Promise<void> {
   }
   // A stray rejection somewhere must be logged, not take every other client's job down with it.
   process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection'));
-  process.stdout.write(`READY port=${server.port}\n`);
-  await new Promise<void>((resolve) => {
+  // Listening for the signals before READY is printed: a launcher that stops the sidecar as soon as
+  // it reads READY (the writer is often preempted right after the write) must get a graceful stop.
+  const stopped = new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
       log.info({ signal }, 'signal received');
       server.shutdown().then(resolve, (err: unknown) => {
@@ -94,6 +95,8 @@ async function serve(flags: ServeFlags): Promise<void> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+  process.stdout.write(`READY port=${server.port}\n`);
+  await stopped;
   // Let pino flush, then leave even if a native handle (onnxruntime) would keep the loop alive.
   log.flush();
   setImmediate(() => process.exit(0));

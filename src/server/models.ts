@@ -85,10 +85,15 @@ export class ModelRegistry {
     return [...this.loaded.values()];
   }
 
+  /**
+   * Releases every set, including those still loading: a process that exits while onnxruntime is
+   * creating a session on its thread can die of a signal instead of exiting 0.
+   */
   async releaseAll(): Promise<void> {
-    const sets = [...this.loaded.values()];
+    const pending = [...this.cache.values()];
     this.cache.clear();
     this.loaded.clear();
-    await Promise.allSettled(sets.map((s) => s.release()));
+    const sets = await Promise.allSettled(pending);
+    await Promise.allSettled(sets.map((s) => (s.status === 'fulfilled' ? s.value.release() : undefined)));
   }
 }
