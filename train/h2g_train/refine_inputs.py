@@ -58,7 +58,9 @@ def augmented_inputs(steps: str, lowres, heatmap, target, size: int, rng: np.ran
     looked like the augmented one (the resize is linear, so normalising after it differs from
     normalising before it only by the blur's effect on the extremes)."""
     if steps == "h2g":
-        image, heat, target = augment_refinement(stretch_image(lowres, size), stretch_heatmap(heatmap, size), target, rng)
+        image, heat, target = augment_refinement(
+            stretch_image(lowres, size), stretch_heatmap(heatmap, size), target, rng
+        )
         return normalise_image(image), heat, target
     image, heat = refinement_inputs(steps, lowres, heatmap, size)
     image, heat, target = augment_refinement(image * F(255), heat, target, rng)

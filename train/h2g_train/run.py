@@ -147,9 +147,7 @@ def run(
         make_heatmaps(train + val, heat_dir, models, h2g_command(h2g), cfg.reference)
     if "refine" in stages:
         cache = os.path.join(run_dir, "cache", "refine")
-        files = lambda es: [
-            cache_slide(e, os.path.join(heat_dir, f"{e.id}.npy"), cache, cfg) for e in es
-        ]  # noqa: E731
+        files = lambda es: [cache_slide(e, os.path.join(heat_dir, f"{e.id}.npy"), cache, cfg) for e in es]  # noqa: E731
         results["refine"] = run_refine_stage(cfg, files(train), files(val), run_dir, device, resume)
         _write_json(results_file, results)
     if "export" in stages:

@@ -42,7 +42,9 @@ STREAM_VAL, STREAM_CLUSTERS, STREAM_CALIBRATION = 10**6, 10**6 + 1, 10**6 + 2
 def build_sampler(entries, cfg: TrainConfig, cache_dir: str) -> HierarchicalSampler | None:
     if not entries:
         return None
-    return HierarchicalSampler([index_slide(e, cache_dir, cfg.mask_um, cfg.refinement_size, cfg.reference) for e in entries])
+    return HierarchicalSampler(
+        [index_slide(e, cache_dir, cfg.mask_um, cfg.refinement_size, cfg.reference) for e in entries]
+    )
 
 
 def loader(sampler, cfg: TrainConfig, n: int, stream: int, augment=None, device=None):

@@ -20,6 +20,10 @@ CMU = os.path.join(SHARED_DATA, "CMU-1-Small-Region.svs")  # 20x, one level: FAS
 CELLS = "0,0;1,2;1,1;2,1;4,3"  # those inside each slide's grid
 TOLERANCE = 1e-6
 
+# A heatmap wider than the refinement input (a large slide's grid): FAST's resizer blurs it, unequally
+# on the two axes (its float kernel's misread mask rows), where the h2g rules only sample it.
+HEAT_ROWS, HEAT_COLS = 1100, 2600
+
 PIPELINE = """
 const { OpenSlide } = require('./dist/slide/openslide.js');
 const { planSlide, makeRefinementInputs } = require('./dist/pipeline/rules.js');
@@ -38,7 +42,7 @@ const { writeNpy } = require('./dist/output/npy.js');
   const cells = cellList.split(';').map((s) => s.split(',').map(Number)).filter(([r, c]) => r < g.rows && c < g.cols);
   const patches = new Float32Array(cells.length * 256 * 256 * 3);
   await readPatchesInto(slide, g, cells.map(([r, c]) => r * g.cols + c), patches);
-  const rows = 7, cols = 5;
+  const [rows, cols] = [HEAT_ROWS, HEAT_COLS];
   const values = new Float32Array(rows * cols).map((_, i) => ((i * 37) % 101) / 100);
   const inputs = makeRefinementInputs(plan.steps, low, { rows, cols, patchSizeLevel0: 512, values }, 1024);
   await writeNpy(out + '-patches.npy', patches, [cells.length, 256, 256, 3]);
@@ -72,7 +76,8 @@ def slides(tmp_path_factory):
 
 
 def pipeline(path: str, reference: str, prefix: str) -> dict:
-    info = json.loads(run_node(PIPELINE, path, prefix, reference, CELLS))
+    script = PIPELINE.replace("HEAT_ROWS", str(HEAT_ROWS)).replace("HEAT_COLS", str(HEAT_COLS))
+    info = json.loads(run_node(script, path, prefix, reference, CELLS))
     return {**info, **{k: np.load(f"{prefix}-{k}.npy") for k in ("patches", "tissue", "image", "heatmap")}}
 
 
@@ -87,7 +92,7 @@ def trainer(path: str, reference: str, cells) -> dict:
             at = lambda i: i * 256 * slide.patch_plan(1.0)[1]  # noqa: E731
         patches = np.stack([read_patch(slide, plan, at(c), at(r), 256, 1.0) / 255 for r, c in cells])
         lowres = read_lowres(slide, plan, 1024)
-        heat = (((np.arange(35) * 37) % 101) / 100).astype(np.float32).reshape(7, 5)
+        heat = (((np.arange(HEAT_ROWS * HEAT_COLS) * 37) % 101) / 100).astype(np.float32).reshape(HEAT_ROWS, HEAT_COLS)
         image, heatmap = refinement_inputs(plan.steps, lowres, heat, 1024)
         return {"plan": plan, "lowResLevel": lowres_level(slide, plan, 1024), "patches": patches,
                 "tissue": tissue_mask(lowres), "image": image, "heatmap": heatmap}  # fmt: skip
@@ -114,6 +119,7 @@ def test_the_trainer_reads_what_the_pipeline_reads(reference, which, slides, tmp
     assert gap(mine["heatmap"], ours["heatmap"]) <= TOLERANCE
     # The other rule set's inputs differ: each comparison above could fail.
     assert gap(other["image"], ours["image"]) > 1e-3
+    assert gap(other["heatmap"], ours["heatmap"]) > 1e-3
     if which != "exact":  # both rule sets read an exact 10x level as it is
         assert gap(other["patches"], ours["patches"]) > 1e-3
     if which == "unlisted":  # elsewhere both choose the same low-resolution level
