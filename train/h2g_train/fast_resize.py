@@ -59,28 +59,23 @@ def _sample(image: np.ndarray, out_w: int, out_h: int) -> np.ndarray:
     return (s + (ax * ay) * rows1[:, x1]).astype(F)
 
 
-def _blur_2d(src: np.ndarray, mask: np.ndarray, rows: np.ndarray, cols: np.ndarray, float_kernel: bool) -> np.ndarray:
-    """GaussianSmoothing's float32 sum at the pixels rows x cols (clamp-to-edge), x outer, y inner. Its
-    float kernel reads mask row dy + half-width-x: rows that do not exist count as 0."""
+def _blur_2d(src: np.ndarray, mask: np.ndarray, float_kernel: bool) -> np.ndarray:
+    """GaussianSmoothing's float32 sum at every pixel (clamp-to-edge), x outer, y inner, as the pipeline
+    (which blurs only the pixels its sampler reads: the others are never read). Its float kernel reads
+    mask row dy + half-width-x: rows that do not exist count as 0."""
     h, w = src.shape[:2]
     ny, nx = mask.shape
     hx, hy = (nx - 1) // 2, (ny - 1) // 2
     shift = hx if float_kernel else hy
-    total = np.zeros((len(rows), len(cols), src.shape[2]), F)
+    # Clamp-to-edge as an edge-padded copy, each tap a view of it (a gather per tap costs far more).
+    padded = np.pad(src.astype(F), ((hy, hy), (hx, hx), (0, 0)), mode="edge")
+    total = np.zeros(src.shape, F)
     for dx in range(-hx, hx + 1):
-        xs = np.clip(cols + dx, 0, w - 1)
         for dy in range(-hy, hy + 1):
             row = dy + shift
-            if row < 0 or row >= ny:
-                continue
-            ys = np.clip(rows + dy, 0, h - 1)
-            total = (total + mask[row, dx + hx] * src[np.ix_(ys, xs)]).astype(F)
+            if 0 <= row < ny:
+                total += mask[row, dx + hx] * padded[dy + hy : dy + hy + h, dx + hx : dx + hx + w]
     return total
-
-
-def _read_pixels(in_size: int, out_size: int) -> np.ndarray:
-    i0, i1, _, _ = _taps(out_size, in_size)
-    return np.unique(np.concatenate([i0, i1]))
 
 
 def resize_bytes(src: np.ndarray, out_w: int, out_h: int) -> np.ndarray:
@@ -89,10 +84,7 @@ def resize_bytes(src: np.ndarray, out_w: int, out_h: int) -> np.ndarray:
     mask = downsampling_mask(w / out_w, h / out_h)
     image = src.astype(F)
     if mask is not None:
-        rows, cols = _read_pixels(h, out_h), _read_pixels(w, out_w)
-        blurred = np.clip(np.rint(_blur_2d(image, mask, rows, cols, False)), 0, 255)
-        image = image.copy()
-        image[np.ix_(rows, cols)] = blurred
+        image = np.clip(np.rint(_blur_2d(image, mask, False)), 0, 255)
     return np.minimum(np.trunc(_sample(image, out_w, out_h)), 255).astype(np.uint8)
 
 
@@ -126,7 +118,5 @@ def resize_floats(src: np.ndarray, out_w: int, out_h: int) -> np.ndarray:
     if mask is not None and mask.shape[0] == mask.shape[1]:
         image = _blur_separable(image, mask)
     elif mask is not None:
-        rows, cols = _read_pixels(h, out_h), _read_pixels(w, out_w)
-        image = np.zeros_like(image)
-        image[np.ix_(rows, cols)] = _blur_2d(src.astype(F), mask, rows, cols, True)
+        image = _blur_2d(image, mask, True)
     return _sample(image, out_w, out_h)
