@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import fast_resize
-from .slides import Slide
+from .slides import Slide, SlideReadError
 
 # FAST's ImagePyramid::getMagnification table: level-0 um/px range -> objective magnification.
 MAGNIFICATION_BY_MPP = ((0.15, 0.35, 40), (0.4, 0.6, 20), (0.75, 1.25, 10), (1.75, 2.25, 5), (7.5, 12.5, 1))
@@ -31,8 +31,8 @@ FAST_LOW_RES_MIN_SHARE = 0.5
 F = np.float32
 
 
-class RulesError(ValueError):
-    pass
+class RulesError(SlideReadError):
+    """A slide FAST's rules cannot read (as the pipeline refuses it under them)."""
 
 
 @dataclass(frozen=True)

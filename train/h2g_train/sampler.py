@@ -60,6 +60,7 @@ def class_masks(entry: SlideEntry, mask_um: float, lowres_side: int, reference: 
     slide = Slide(entry.slide, entry.mpp)
     try:
         width, height = slide.size
+        # The 10x plan of the pipeline's default models; the low-resolution level does not depend on it.
         lowres = read_lowres(slide, plan_slide(slide, reference, 1.0, 256), lowres_side)
         tissue_lr = tissue_mask(lowres).astype(np.float32)
         mpp = slide.mpp

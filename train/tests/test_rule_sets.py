@@ -13,7 +13,7 @@ import pytest
 
 from conftest import SHARED_DATA, run_node, write_tiff
 from h2g_train.refine_inputs import refinement_inputs
-from h2g_train.rules import lowres_level, plan_slide, read_lowres, read_patch
+from h2g_train.rules import RulesError, lowres_level, plan_slide, read_lowres, read_patch
 from h2g_train.slides import Slide, tissue_mask
 
 CMU = os.path.join(SHARED_DATA, "CMU-1-Small-Region.svs")  # 20x, one level: FAST resamples by 2
@@ -124,3 +124,13 @@ def test_the_trainer_reads_what_the_pipeline_reads(reference, which, slides, tmp
         assert gap(other["patches"], ours["patches"]) > 1e-3
     if which == "unlisted":  # elsewhere both choose the same low-resolution level
         assert not np.array_equal(other["tissue"], ours["tissue"] > 0)
+
+
+def test_a_slide_coarser_than_10x_is_refused_under_fast_rules_as_the_pipeline_refuses_it(tmp_path):
+    path = write_tiff(str(tmp_path / "5x.tif"), np.full((300, 400, 3), 200, np.uint8), 2.0)
+    slide = Slide(path)
+    with pytest.raises(RulesError, match="FAST's rules need a level at 10x or finer; level 0 is 5x"):
+        plan_slide(slide, "fast", 1.0, 256)
+    assert plan_slide(slide, "h2g", 1.0, 256).steps == "h2g"
+    with pytest.raises(AssertionError, match="FAST's rules need a level at 10x or finer"):
+        run_node(PIPELINE, path, str(tmp_path / "node"), "fast", CELLS)
