@@ -29,7 +29,7 @@ def _add_config_options(p: argparse.ArgumentParser) -> None:
             p.add_argument(flag, action="store_true", default=None, help=help_text)
         else:
             kind = {"int": int, "float": float, "str": str}[f.type if isinstance(f.type, str) else f.type.__name__]
-            p.add_argument(flag, type=kind, default=None, help=help_text)
+            p.add_argument(flag, type=kind, default=None, choices=f.metadata["choices"], help=help_text)
 
 
 def _config(args) -> tuple[TrainConfig, set[str]]:

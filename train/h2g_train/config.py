@@ -7,6 +7,10 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+REFERENCES = ("fast", "h2g")
+# The rule set of a run recorded before `reference` existed: the trainer then followed only the h2g rules.
+LEGACY_REFERENCE = "h2g"
+
 
 def param(default, help, lo=None, hi=None, stage="both", choices=None):
     return field(default=default, metadata={"help": help, "lo": lo, "hi": hi, "stage": stage, "choices": choices})
@@ -14,6 +18,12 @@ def param(default, help, lo=None, hi=None, stage="both", choices=None):
 
 @dataclass
 class TrainConfig:
+    reference: str = param(
+        "fast",
+        "rule set the networks are trained under, as `h2g segment --reference` (fast = FastPathology's, the"
+        " pipeline's default; h2g = this project's)",
+        choices=REFERENCES,
+    )
     seed: int = param(1234, "seed of every random draw (sampler, splits, weights, augmentation)", 0, 2**31 - 1)
     patch_size: int = param(256, "patch side in pixels (the published contract: 256)", 32, 1024, "patch")
     patch_mpp: float = param(1.0, "patch pixel size in um/px (FAST's 10x = 1.0)", 0.05, 100, "patch")
@@ -62,6 +72,8 @@ class TrainConfig:
             v, lo, hi = getattr(self, f.name), f.metadata["lo"], f.metadata["hi"]
             if lo is not None and not (lo <= v <= hi):
                 raise ValueError(f"{f.name} must be between {lo} and {hi}, got {v}")
+            if f.metadata["choices"] and v not in f.metadata["choices"]:
+                raise ValueError(f"{f.name} must be one of {', '.join(f.metadata['choices'])}, got {v!r}")
         if self.refinement_size % 256:
             raise ValueError(
                 f"refinement_size must be a multiple of 256 (8 poolings to a 4 x 4 bottleneck), got {self.refinement_size}"

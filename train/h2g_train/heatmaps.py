@@ -48,10 +48,11 @@ def heatmap_models(directory: str, patch_net, refine_source, cfg) -> str:
     return directory
 
 
-def make_heatmaps(entries, out_dir: str, models_dir: str, h2g: list[str]) -> dict[str, str]:
-    """{slide id: heatmap .npy}; reuses heatmaps made with the same patch model file."""
+def make_heatmaps(entries, out_dir: str, models_dir: str, h2g: list[str], reference: str) -> dict[str, str]:
+    """{slide id: heatmap .npy} made under the rule set `reference` (`h2g segment --reference`); reuses
+    heatmaps made with the same patch model file and rules."""
     os.makedirs(out_dir, exist_ok=True)
-    digest = file_entry(models_dir, PATCH_FILE)["sha256"]
+    digest = f"{file_entry(models_dir, PATCH_FILE)['sha256']} {reference}"
     stamp = os.path.join(out_dir, "patch-model.sha256")
     if not (os.path.exists(stamp) and open(stamp).read().strip() == digest):
         for f in os.listdir(out_dir):
@@ -71,6 +72,8 @@ def make_heatmaps(entries, out_dir: str, models_dir: str, h2g: list[str]) -> dic
                 models_dir,
                 "--save-heatmap",
                 tmp,
+                "--reference",
+                reference,
                 "-o",
                 os.path.join(out_dir, f"{e.id}.geojson"),
             ]

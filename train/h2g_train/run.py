@@ -11,7 +11,7 @@ import platform
 import torch
 
 from . import __version__
-from .config import TrainConfig
+from .config import LEGACY_REFERENCE, TrainConfig
 from .dataset import Dataset, assign_splits, load_dataset
 from .export import PATCH_FILE, REFINE_FILE, export_patch, export_refinement, utc_now, write_manifest
 from .heatmaps import h2g_command, heatmap_models, make_heatmaps
@@ -53,7 +53,8 @@ def open_run(dataset_path: str, run_dir: str, cfg: TrainConfig, resume: bool, gi
             raise RunError(
                 f"{dataset.path} (or its annotations) changed since the run in {run_dir} started; start a new run"
             )
-        merged = dict(saved["config"])
+        # A run recorded before `reference` existed was trained under the h2g rules: it resumes under them.
+        merged = {"reference": LEGACY_REFERENCE, **saved["config"]}
         for name in cfg.to_dict() if given is None else given:
             new = getattr(cfg, name)
             if name in RESUMABLE:
@@ -143,12 +144,10 @@ def run(
         torch.manual_seed(cfg.seed + 1)
         refine_src = resolve_model_set(cfg.init).refinement if cfg.init else RefinementUNet(cfg.refine_width)
         models = heatmap_models(os.path.join(heat_dir, "models"), patch_net, refine_src, cfg)
-        make_heatmaps(train + val, heat_dir, models, h2g_command(h2g))
+        make_heatmaps(train + val, heat_dir, models, h2g_command(h2g), cfg.reference)
     if "refine" in stages:
         cache = os.path.join(run_dir, "cache", "refine")
-        files = lambda es: [
-            cache_slide(e, os.path.join(heat_dir, f"{e.id}.npy"), cache, cfg.refinement_size) for e in es
-        ]  # noqa: E731
+        files = lambda es: [cache_slide(e, os.path.join(heat_dir, f"{e.id}.npy"), cache, cfg) for e in es]  # noqa: E731
         results["refine"] = run_refine_stage(cfg, files(train), files(val), run_dir, device, resume)
         _write_json(results_file, results)
     if "export" in stages:

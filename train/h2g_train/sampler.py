@@ -26,12 +26,15 @@ import numpy as np
 import torch
 from PIL import Image
 
+from .config import TrainConfig
 from .dataset import SlideEntry
 from .geometry import rasterise, read_tumour_polygons
+from .rules import patch_side, plan_slide, read_lowres, read_patch
 from .slides import Slide, tissue_mask
 
 NON_TUMOUR, TUMOUR = 0, 1
-CACHE_VERSION = 1
+CACHE_VERSION = 2
+DEFAULT_REFERENCE = TrainConfig.reference
 
 
 @dataclass(frozen=True)
@@ -48,14 +51,17 @@ class SlideClasses:
     grid_h: int
     files: tuple[str, str]  # .npy of cell indices: non-tumour, tumour
     counts: tuple[int, int]
+    mpp_given: bool = False  # mpp is the dataset's (which overrides the slide's objective power too)
 
 
-def class_masks(entry: SlideEntry, mask_um: float, lowres_side: int):
-    """(tissue & not tumour, tissue & tumour) on a grid of about mask_um um per cell, plus the grid."""
+def class_masks(entry: SlideEntry, mask_um: float, lowres_side: int, reference: str = DEFAULT_REFERENCE):
+    """(tissue & not tumour, tissue & tumour) on a grid of about mask_um um per cell, plus the grid; the
+    tissue is the pipeline's tissue mask under `reference`'s rules."""
     slide = Slide(entry.slide, entry.mpp)
     try:
         width, height = slide.size
-        lowres = slide.read_lowres(lowres_side)
+        # The 10x plan of the pipeline's default models; the low-resolution level does not depend on it.
+        lowres = read_lowres(slide, plan_slide(slide, reference, 1.0, 256), lowres_side)
         tissue_lr = tissue_mask(lowres).astype(np.float32)
         mpp = slide.mpp
     finally:
@@ -68,7 +74,7 @@ def class_masks(entry: SlideEntry, mask_um: float, lowres_side: int):
     return tissue & ~tumour, tissue & tumour, (width, height, gw, gh, mpp)
 
 
-def _cache_key(entry: SlideEntry, mask_um: float, lowres_side: int) -> str:
+def _cache_key(entry: SlideEntry, mask_um: float, lowres_side: int, reference: str) -> str:
     st = os.stat(entry.slide)
     with open(entry.annotations, "rb") as f:
         ann = hashlib.sha256(f.read()).hexdigest()
@@ -81,20 +87,23 @@ def _cache_key(entry: SlideEntry, mask_um: float, lowres_side: int) -> str:
         entry.mpp,
         mask_um,
         lowres_side,
+        reference,
     ]
     return hashlib.sha256(json.dumps(key).encode()).hexdigest()[:20]
 
 
-def index_slide(entry: SlideEntry, cache_dir: str, mask_um=32.0, lowres_side=1024) -> SlideClasses:
+def index_slide(
+    entry: SlideEntry, cache_dir: str, mask_um=32.0, lowres_side=1024, reference=DEFAULT_REFERENCE
+) -> SlideClasses:
     """Builds (or reuses) the slide's class-cell files in cache_dir."""
     os.makedirs(cache_dir, exist_ok=True)
-    key = _cache_key(entry, mask_um, lowres_side)
+    key = _cache_key(entry, mask_um, lowres_side, reference)
     meta_file = os.path.join(cache_dir, f"{entry.id}-{key}.json")
     if os.path.exists(meta_file):
         with open(meta_file) as f:
             meta = json.load(f)
         return SlideClasses(**{**meta, "files": tuple(meta["files"]), "counts": tuple(meta["counts"])})
-    normal, tumour, (width, height, gw, gh, mpp) = class_masks(entry, mask_um, lowres_side)
+    normal, tumour, (width, height, gw, gh, mpp) = class_masks(entry, mask_um, lowres_side, reference)
     files = []
     for name, mask in (("normal", normal), ("tumour", tumour)):
         path = os.path.join(cache_dir, f"{entry.id}-{key}.{name}.npy")
@@ -104,7 +113,7 @@ def index_slide(entry: SlideEntry, cache_dir: str, mask_um=32.0, lowres_side=102
         files.append(path)
     info = SlideClasses(
         id=entry.id, slide=entry.slide, mpp=mpp, group=entry.group, width=width, height=height, grid_w=gw, grid_h=gh,
-        files=(files[0], files[1]), counts=(int(normal.sum()), int(tumour.sum())),
+        files=(files[0], files[1]), counts=(int(normal.sum()), int(tumour.sum())), mpp_given=entry.mpp is not None,
     )  # fmt: skip
     with open(meta_file + ".partial", "w") as f:
         json.dump(asdict(info), f)
@@ -167,31 +176,37 @@ def sample_rng(seed: int, stream: int, index: int) -> np.random.Generator:
 
 
 class PatchDataset(torch.utils.data.Dataset):
-    """`length` patches of one (seed, stream): item i is draw i, read and augmented with its own RNG.
-    Yields (float32 CHW RGB in 0..1, label, slide index)."""
+    """`length` patches of one (seed, stream): item i is draw i, read under `reference`'s rules and
+    augmented with its own RNG. Yields (float32 CHW RGB in 0..1, label, slide index)."""
 
-    def __init__(self, sampler, length, seed, stream, patch_size=256, patch_mpp=1.0, augment=None, max_open=4):
+    def __init__(
+        self, sampler, length, seed, stream, patch_size=256, patch_mpp=1.0, augment=None, max_open=4,
+        reference=DEFAULT_REFERENCE,
+    ):  # fmt: skip
         self.sampler, self.length, self.seed, self.stream = sampler, length, seed, stream
         self.patch_size, self.patch_mpp, self.augment, self.max_open = patch_size, patch_mpp, augment, max_open
-        self._open: OrderedDict[int, Slide] = OrderedDict()
+        self.reference = reference
+        self._open: OrderedDict[int, tuple] = OrderedDict()  # slide index -> (Slide, SlidePlan)
 
     def __len__(self):
         return self.length
 
-    def _slide(self, index: int) -> Slide:
-        slide = self._open.pop(index, None)
-        if slide is None:
+    def _slide(self, index: int):
+        opened = self._open.pop(index, None)
+        if opened is None:
             s = self.sampler.slides[index]
-            slide = Slide(s.slide, s.mpp)
+            # The sampler's pixel size was the dataset's or the slide's: only the dataset's is "given".
+            slide = Slide(s.slide, s.mpp if s.mpp_given else None)
+            opened = (slide, plan_slide(slide, self.reference, self.patch_mpp, self.patch_size))
             while len(self._open) >= self.max_open:
-                self._open.popitem(last=False)[1].close()
-        self._open[index] = slide
-        return slide
+                self._open.popitem(last=False)[1][0].close()
+        self._open[index] = opened
+        return opened
 
     def read(self, draw: Draw) -> np.ndarray:
-        slide = self._slide(draw.slide)
-        side = self.patch_size * slide.patch_plan(self.patch_mpp)[1]
-        return slide.read_patch(draw.x - side / 2, draw.y - side / 2, self.patch_size, self.patch_mpp)
+        slide, plan = self._slide(draw.slide)
+        side = patch_side(slide, plan, self.patch_size, self.patch_mpp)
+        return read_patch(slide, plan, draw.x - side / 2, draw.y - side / 2, self.patch_size, self.patch_mpp)
 
     def __getitem__(self, i):
         rng = sample_rng(self.seed, self.stream, i)

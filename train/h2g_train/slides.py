@@ -2,7 +2,8 @@
 tissue.ts, resize.ts), so that the networks are trained on pixels read exactly as inference reads them:
 the 10x patch level (a level within 1% of the wanted downsample, else the nearest finer level sampled
 bilinearly at pixel centres), white past the slide's edges, the low-resolution level (the coarsest with a
-side >= the refinement size, box-averaged when over 4096 px) and the tissue rule."""
+side >= the refinement size, box-averaged when over 4096 px) and the tissue rule. FastPathology's rules
+(rules.py) choose other levels and resample otherwise, on the readers here."""
 
 from __future__ import annotations
 
@@ -96,6 +97,14 @@ def tissue_mask(rgb: np.ndarray) -> np.ndarray:
     return ndimage.binary_erosion(np.pad(grown[r:-r, r:-r], r, constant_values=True), disk)[r:-r, r:-r]
 
 
+def _white_beyond(patch: np.ndarray, valid_w: float, valid_h: float) -> np.ndarray:
+    """Pixels from column valid_w / row valid_h on (the slide's edge at the patch magnification) white."""
+    size = patch.shape[0]
+    patch[:, int(np.clip(math.floor(valid_w), 0, size)) :] = 255
+    patch[int(np.clip(math.floor(valid_h), 0, size)) :, :] = 255
+    return patch
+
+
 class Slide:
     """One open slide file. Keeps only the OpenSlide handle (and its tile cache)."""
 
@@ -108,12 +117,23 @@ class Slide:
         self.levels = [
             Level(w, h, float(d)) for (w, h), d in zip(self.osr.level_dimensions, self.osr.level_downsamples)
         ]
+        # A pixel size given by the caller overrides the slide's, and its objective power with it (rules.ts).
+        self.mpp_given = mpp is not None
         self.mpp = mpp if mpp is not None else pixel_size(self.osr.properties)
         if self.mpp is None:
             raise SlideReadError(f"{path} has no pixel size; give it in the dataset file ('mpp')")
 
     def close(self):
         self.osr.close()
+
+    @property
+    def objective_power(self) -> float | None:
+        """openslide.objective-power when a positive number (src/slide/metadata.ts)."""
+        try:
+            v = float(self.osr.properties.get("openslide.objective-power", "").strip() or "nan")
+        except ValueError:
+            return None
+        return v if math.isfinite(v) and v > 0 else None
 
     @property
     def size(self) -> tuple[int, int]:
@@ -135,36 +155,39 @@ class Slide:
         (x0, y0): the pipeline's patch before its division by 255 (resampled values are not rounded,
         as there); pixels past the slide are white, as the pipeline pads them."""
         level, scale, exact = self.patch_plan(patch_mpp)
-        lv = self.levels[level]
         if exact:
-            out = to_rgb(self.osr.read_region((round(x0), round(y0)), level, (size, size))).astype(np.float32)
-            # White past the level's edge at the patch magnification (the pipeline pads the same).
-            col0 = round(x0 / lv.downsample)
-            row0 = round(y0 / lv.downsample)
-        else:
-            f = scale / lv.downsample
-            ou, ov = x0 / lv.downsample, y0 / lv.downsample
-            u0 = max(0, math.floor(ou + 0.5 * f - 0.5))
-            v0 = max(0, math.floor(ov + 0.5 * f - 0.5))
-            w = math.ceil(ou + (size - 0.5) * f - 0.5) + 2 - u0
-            h = math.ceil(ov + (size - 0.5) * f - 0.5) + 2 - v0
-            region = to_rgb(self.osr.read_region((round(u0 * lv.downsample), round(v0 * lv.downsample)), level, (w, h)))
-            xa, xb, wx = axis_weights(size, w, f, ou - u0, 0, min(w, lv.width - u0) - 1)
-            ya, yb, wy = axis_weights(size, h, f, ov - v0, 0, min(h, lv.height - v0) - 1)
-            src = region.astype(np.float64)
-            wx = wx[None, :, None]
-            top = src[ya][:, xa] + (src[ya][:, xb] - src[ya][:, xa]) * wx
-            bottom = src[yb][:, xa] + (src[yb][:, xb] - src[yb][:, xa]) * wx
-            out = (top + (bottom - top) * wy[:, None, None]).astype(np.float32)
-            col0, row0 = x0 / scale, y0 / scale
+            return self.read_level_patch(level, x0, y0, size)
+        lv = self.levels[level]
+        f = scale / lv.downsample
+        ou, ov = x0 / lv.downsample, y0 / lv.downsample
+        u0 = max(0, math.floor(ou + 0.5 * f - 0.5))
+        v0 = max(0, math.floor(ov + 0.5 * f - 0.5))
+        w = math.ceil(ou + (size - 0.5) * f - 0.5) + 2 - u0
+        h = math.ceil(ov + (size - 0.5) * f - 0.5) + 2 - v0
+        region = to_rgb(self.osr.read_region((round(u0 * lv.downsample), round(v0 * lv.downsample)), level, (w, h)))
+        xa, xb, wx = axis_weights(size, w, f, ou - u0, 0, min(w, lv.width - u0) - 1)
+        ya, yb, wy = axis_weights(size, h, f, ov - v0, 0, min(h, lv.height - v0) - 1)
+        src = region.astype(np.float64)
+        wx = wx[None, :, None]
+        top = src[ya][:, xa] + (src[ya][:, xb] - src[ya][:, xa]) * wx
+        bottom = src[yb][:, xa] + (src[yb][:, xb] - src[yb][:, xa]) * wx
+        out = (top + (bottom - top) * wy[:, None, None]).astype(np.float32)
         # The slide's extent at the patch magnification (grid.ts): pixels beyond it are white.
-        w10 = lv.width if exact else max(1, round(self.levels[0].width / scale))
-        h10 = lv.height if exact else max(1, round(self.levels[0].height / scale))
-        valid_w = int(np.clip(math.floor(w10 - col0), 0, size))
-        valid_h = int(np.clip(math.floor(h10 - row0), 0, size))
-        out[:, valid_w:] = 255
-        out[valid_h:, :] = 255
-        return out
+        w10 = max(1, round(self.levels[0].width / scale))
+        h10 = max(1, round(self.levels[0].height / scale))
+        return _white_beyond(out, w10 - x0 / scale, h10 - y0 / scale)
+
+    def read_level_patch(self, level: int, x0: float, y0: float, size: int) -> np.ndarray:
+        """float32 (size, size, 3), 0..255: `level` read as it is from level-0 (x0, y0), white past the
+        level's edge (the pipeline pads the same)."""
+        lv = self.levels[level]
+        out = to_rgb(self.osr.read_region((round(x0), round(y0)), level, (size, size))).astype(np.float32)
+        return _white_beyond(out, lv.width - round(x0 / lv.downsample), lv.height - round(y0 / lv.downsample))
+
+    def read_region(self, level: int, u: int, v: int, w: int, h: int) -> np.ndarray:
+        """uint8 (h, w, 3) from level pixel (u, v); white past the slide."""
+        lv = self.levels[level]
+        return to_rgb(self.osr.read_region((round(u * lv.downsample), round(v * lv.downsample)), level, (w, h)))
 
     # --- the low-resolution level -------------------------------------------------------------------
     def lowres_level(self, min_side: int) -> int:
@@ -175,9 +198,11 @@ class Slide:
         return chosen
 
     def read_lowres(self, min_side: int) -> np.ndarray:
+        return self.read_lowres_level(self.lowres_level(min_side))
+
+    def read_lowres_level(self, level: int) -> np.ndarray:
         """uint8 (h, w, 3) of lowres.ts: the level in one read, box-averaged by an integer factor (means
         rounded half up, as Math.round) when its longer side exceeds 4096 px."""
-        level = self.lowres_level(min_side)
         lv = self.levels[level]
         factor = max(1, math.ceil(max(lv.width, lv.height) / LOWRES_MAX_SIDE))
         if factor == 1:

@@ -42,11 +42,13 @@ STREAM_VAL, STREAM_CLUSTERS, STREAM_CALIBRATION = 10**6, 10**6 + 1, 10**6 + 2
 def build_sampler(entries, cfg: TrainConfig, cache_dir: str) -> HierarchicalSampler | None:
     if not entries:
         return None
-    return HierarchicalSampler([index_slide(e, cache_dir, cfg.mask_um, cfg.refinement_size) for e in entries])
+    return HierarchicalSampler(
+        [index_slide(e, cache_dir, cfg.mask_um, cfg.refinement_size, cfg.reference) for e in entries]
+    )
 
 
 def loader(sampler, cfg: TrainConfig, n: int, stream: int, augment=None, device=None):
-    ds = PatchDataset(sampler, n, cfg.seed, stream, cfg.patch_size, cfg.patch_mpp, augment)
+    ds = PatchDataset(sampler, n, cfg.seed, stream, cfg.patch_size, cfg.patch_mpp, augment, reference=cfg.reference)
     return torch.utils.data.DataLoader(
         ds, batch_size=cfg.batch_size, shuffle=False, num_workers=cfg.workers,
         pin_memory=device is not None and device.type == "cuda",

@@ -11,14 +11,14 @@ import os
 import numpy as np
 import torch
 
-from .augment import augment_refinement
 from .batchnorm import estimate_batch_norm
 from .config import TrainConfig
 from .geometry import read_tumour_polygons
 from .losses import dice_loss, hard_dice
 from .modelsets import initialise
 from .networks import RefinementUNet
-from .refine_inputs import normalise_image, stretch_heatmap, stretch_image, target_mask
+from .refine_inputs import augmented_inputs, refinement_inputs, target_mask
+from .rules import plan_slide, read_lowres
 from .runtime import (
     EarlyStopping,
     Precision,
@@ -36,23 +36,27 @@ from .slides import Slide
 STREAM_VAL = 10**6
 
 
-def cache_slide(entry, heatmap_file: str, cache_dir: str, size: int) -> str:
-    """The slide's stage-2 sample on disk: its low-resolution image (uint8, as the pipeline reads it),
-    the raw heatmap and the target on the refinement grid. Stretching happens per draw, so the cache
-    holds the pipeline's own inputs, not a resampled copy."""
+def cache_slide(entry, heatmap_file: str, cache_dir: str, cfg: TrainConfig) -> str:
+    """The slide's stage-2 sample on disk: its low-resolution image (uint8, as the pipeline reads it
+    under the run's rules), whose rules make its inputs ('steps'), the raw heatmap and the target on the
+    refinement grid. Resizing happens per draw, so the cache holds the pipeline's own inputs, not a
+    resampled copy."""
     os.makedirs(cache_dir, exist_ok=True)
     path = os.path.join(cache_dir, f"{entry.id}.npz")
     if os.path.exists(path) and os.path.getmtime(path) >= os.path.getmtime(heatmap_file):
         return path
+    size = cfg.refinement_size
     slide = Slide(entry.slide, entry.mpp)
     try:
-        lowres = slide.read_lowres(size)
+        plan = plan_slide(slide, cfg.reference, cfg.patch_mpp, cfg.patch_size)
+        lowres = read_lowres(slide, plan, size)
         width, height = slide.size
     finally:
         slide.close()
     target = target_mask(read_tumour_polygons(entry.annotations), width, height, size)
     tmp = path + ".partial.npz"
-    np.savez_compressed(tmp, lowres=lowres, heatmap=np.load(heatmap_file).astype(np.float32), target=target)
+    heatmap = np.load(heatmap_file).astype(np.float32)
+    np.savez_compressed(tmp, lowres=lowres, heatmap=heatmap, target=target, steps=np.array(plan.steps))
     os.replace(tmp, path)
     return path
 
@@ -67,11 +71,13 @@ class RefinementDataset(torch.utils.data.Dataset):
     def __getitem__(self, i):
         with np.load(self.files[i]) as d:
             lowres, heatmap, target = d["lowres"], d["heatmap"], d["target"]
-        image = stretch_image(lowres, self.size)
-        heat = stretch_heatmap(heatmap, self.size)
+            # Caches written before the rules were recorded hold the h2g rules' low-resolution image.
+            steps = str(d["steps"]) if "steps" in d else "h2g"
         if self.augment:
-            image, heat, target = augment_refinement(image, heat, target, sample_rng(self.seed, self.stream, i))
-        image = normalise_image(image)
+            rng = sample_rng(self.seed, self.stream, i)
+            image, heat, target = augmented_inputs(steps, lowres, heatmap, target, self.size, rng)
+        else:
+            image, heat = refinement_inputs(steps, lowres, heatmap, self.size)
         to = lambda a: torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))  # noqa: E731
         return to(image.transpose(2, 0, 1)), to(heat[None]), to(target)
 

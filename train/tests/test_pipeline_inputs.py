@@ -1,8 +1,7 @@
-"""Training sees what inference sees: patches as the independent reference implementation of the
-pipeline's rules reads them (test/reference/h2g_reference.py, which the pipeline's own tests check),
-and the refinement inputs exactly as the pipeline's own `refinementInputs` (dist/pipeline/refine.js)
-builds them from its own low-resolution read. If the pipeline changes its image normalisation, the
-last test fails until h2g_train/refine_inputs.py's normalise_image follows."""
+"""Training under the h2g rules sees what inference sees: patches and the tissue mask as the independent
+reference implementation of those rules reads them (test/reference/h2g_reference.py, which the
+pipeline's own tests check). test_rule_sets.py compares the trainer with the pipeline itself under
+both rule sets."""
 
 import json
 import os
@@ -11,8 +10,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from conftest import ROOT, SHARED_DATA, run_node, write_tiff
-from h2g_train.refine_inputs import normalise_image, stretch_heatmap, stretch_image
+from conftest import ROOT, SHARED_DATA, write_tiff
 from h2g_train.slides import Slide, tissue_mask
 
 CMU = os.path.join(SHARED_DATA, "CMU-1-Small-Region.svs")  # 20x, 0.499 um/px: 10x is resampled
@@ -52,35 +50,3 @@ def test_patches_and_tissue_match_the_reference(which, exact_slide, tmp_path):
         assert np.abs(ours - ref).max() <= 1e-6, (r, c)
     tissue = tissue_mask(slide.read_lowres(1024))
     assert np.array_equal(tissue, np.load(os.path.join(out, "tissue.npy")) > 0)
-
-
-NODE_INPUTS = """
-const { OpenSlide } = require('./dist/slide/openslide.js');
-const { chooseLowResLevel } = require('./dist/pipeline/grid.js');
-const { readLowRes } = require('./dist/pipeline/lowres.js');
-const { refinementInputs } = require('./dist/pipeline/refine.js');
-const { writeNpy } = require('./dist/output/npy.js');
-(async () => {
-  const [file, out, rows, cols] = process.argv.slice(1);
-  const slide = await OpenSlide.open(file);
-  const low = await readLowRes(slide, chooseLowResLevel(slide.levels, 1024));
-  const values = new Float32Array(rows * cols).map((_, i) => ((i * 37) % 101) / 100);
-  const inputs = refinementInputs(low, { rows: +rows, cols: +cols, patchSizeLevel0: 512, values }, 1024);
-  await writeNpy(out + '-image.npy', inputs.image, [1024, 1024, 3]);
-  await writeNpy(out + '-heatmap.npy', inputs.heatmap, [1024, 1024]);
-  await slide.close();
-})().catch((e) => { console.error(e); process.exit(1); });
-"""
-
-
-@pytest.mark.parametrize("which", ["resampled", "exact"])
-def test_refinement_inputs_are_the_pipelines(which, exact_slide, tmp_path):
-    path = CMU if which == "resampled" else exact_slide
-    rows, cols = 7, 5
-    prefix = str(tmp_path / "node")
-    run_node(NODE_INPUTS, path, prefix, str(rows), str(cols))
-    heat = (((np.arange(rows * cols) * 37) % 101) / 100).astype(np.float32).reshape(rows, cols)
-    slide = Slide(path)
-    image = normalise_image(stretch_image(slide.read_lowres(1024), 1024))
-    assert np.abs(image - np.load(prefix + "-image.npy")).max() <= 1e-6
-    assert np.abs(stretch_heatmap(heat, 1024) - np.load(prefix + "-heatmap.npy")).max() <= 1e-6

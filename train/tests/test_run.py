@@ -78,6 +78,29 @@ def test_what_a_resume_may_change(with_val, tmp_path):
         run(with_val, r, TrainConfig(**SMALL), stages=("patch",))
     with pytest.raises(RunError, match="lr cannot change when resuming"):
         run(with_val, r, TrainConfig(**{**SMALL, "lr": 1e-3}), stages=("patch",), resume=True, given={"lr"})
+    with pytest.raises(RunError, match="reference cannot change when resuming"):
+        run(
+            with_val,
+            r,
+            TrainConfig(**{**SMALL, "reference": "h2g"}),
+            stages=("patch",),
+            resume=True,
+            given={"reference"},
+        )
+
+
+def test_a_run_recorded_before_the_rule_set_resumes_under_the_h2g_rules(with_val, tmp_path):
+    r = str(tmp_path / "r")
+    run(with_val, r, TrainConfig(**{**SMALL, "epochs": 1}), stages=("patch",))
+    cfg_file = os.path.join(r, "config.json")
+    saved = json.load(open(cfg_file))
+    assert saved["config"]["reference"] == "fast"  # the pipeline's default
+    del saved["config"]["reference"]
+    json.dump(saved, open(cfg_file, "w"))
+    with pytest.raises(RunError, match="reference cannot change when resuming \\(the run has 'h2g'"):
+        run(with_val, r, TrainConfig(**SMALL), stages=("patch",), resume=True, given={"reference"})
+    run(with_val, r, TrainConfig(**SMALL), stages=("patch",), resume=True, given={"epochs"})
+    assert json.load(open(cfg_file))["config"]["reference"] == "h2g"
 
 
 def cli(*args):
@@ -99,6 +122,8 @@ def test_cli_check_and_exit_codes(with_val, tmp_path):
     assert r.returncode == 2 and "unknown key(s) extra" in r.stderr and r.stderr.startswith("h2g-train: error:")
     r = cli("run", with_val, "--run", str(tmp_path / "x"), "--width", "5")
     assert r.returncode == 2 and "width must be between" in r.stderr
+    r = cli("run", with_val, "--run", str(tmp_path / "x"), "--reference", "fast-exact")
+    assert r.returncode == 2 and "invalid choice: 'fast-exact'" in r.stderr
     r = cli("run", with_val, "--run", str(tmp_path / "x"), "--stages", "patch,nope")
     assert r.returncode == 2 and "--stages" in r.stderr
 
