@@ -84,28 +84,34 @@ function ensureSlides(count, side) {
 // ---------------------------------------------------------------------------------------------------
 // Child: one batch round (a cold run into an empty cache, then the cached re-run)
 
-/** Adds up the time inside session.run, split by model (the patch model's input is patch-sized). */
-function timeSessions(ort, patchSize) {
+/**
+ * Adds up the time inside session.run, split by model (the patch model's input is patch-sized). The
+ * sessions live on the inference thread (src/models/engine.ts), which reports each call's time inside
+ * onnxruntime as `modelSeconds`: every engine a thread loads is wrapped to add it up here.
+ */
+function timeSessions(patchSize) {
   const t = { patch: { calls: 0, seconds: 0 }, refinement: { calls: 0, seconds: 0 } };
-  const proto = ort.InferenceSession.prototype;
-  const run = proto.run;
-  proto.run = async function timed(feeds, ...rest) {
-    const t0 = performance.now();
-    try {
-      return await run.call(this, feeds, ...rest);
-    } finally {
-      const dims = Object.values(feeds)[0].dims;
-      const which = dims[1] === patchSize ? t.patch : t.refinement;
-      which.calls++;
-      which.seconds += (performance.now() - t0) / 1000;
-    }
+  const { InferenceThread } = require(path.join(DIST, 'models', 'engine'));
+  const load = InferenceThread.prototype.load;
+  InferenceThread.prototype.load = async function timedLoad(...args) {
+    const engine = await load.apply(this, args);
+    const run = engine.run;
+    return {
+      ...engine,
+      run: async (feeds, expect) => {
+        const result = await run(feeds, expect);
+        const which = Object.values(feeds)[0].dims[1] === patchSize ? t.patch : t.refinement;
+        which.calls++;
+        which.seconds += result.modelSeconds;
+        return result;
+      },
+    };
   };
   return t;
 }
 
 async function childBatch(cfg) {
-  const ort = require(path.join(ROOT, 'node_modules', 'onnxruntime-node'));
-  const sessions = timeSessions(ort, 256);
+  const sessions = timeSessions(256);
   const { runBatch } = require(path.join(DIST, 'batch', 'run-batch'));
   const { createLogger } = require(path.join(DIST, 'log'));
   const request = {

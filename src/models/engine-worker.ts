@@ -38,13 +38,15 @@ async function run(
   id: number,
   feeds: Record<string, TensorData>,
   expect: { output: string; dims: readonly number[] },
-): Promise<Moved<{ output: Float32Array; inputs: Record<string, Float32Array> }>> {
+): Promise<Moved<{ output: Float32Array; inputs: Record<string, Float32Array>; modelSeconds: number }>> {
   const entry = sessions.get(id);
   if (!entry) throw new Error(`no session ${id}`);
   const tensors = Object.fromEntries(
     Object.entries(feeds).map(([name, t]) => [name, new ort.Tensor('float32', t.data, [...t.dims])]),
   );
+  const started = performance.now();
   const outputs = await entry.session.run(tensors);
+  const modelSeconds = (performance.now() - started) / 1000;
   const out = outputs[expect.output];
   const dims = out ? [...out.dims] : [];
   if (
@@ -69,7 +71,7 @@ async function run(
     );
   }
   const inputs = Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, t.data]));
-  return new Moved({ output, inputs }, [output.buffer, ...buffersOf(Object.values(inputs))]);
+  return new Moved({ output, inputs, modelSeconds }, [output.buffer, ...buffersOf(Object.values(inputs))]);
 }
 
 async function release(id: number): Promise<void> {

@@ -35,6 +35,8 @@ export interface RunResult {
   output: Float32Array;
   /** The feeds' arrays, handed back (the caller's own arrays were detached while they were away). */
   inputs: Record<string, Float32Array>;
+  /** Seconds inside onnxruntime's `session.run` on the inference thread (what benchmarks compare to). */
+  modelSeconds: number;
 }
 
 export interface InferenceEngine {

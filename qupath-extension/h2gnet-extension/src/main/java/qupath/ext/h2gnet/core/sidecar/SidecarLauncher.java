@@ -34,6 +34,8 @@ public final class SidecarLauncher implements AutoCloseable {
 	private static final AtomicInteger threadCount = new AtomicInteger();
 	/** How long a stopping sidecar may drain running jobs before it is killed. */
 	private static final Duration STOP_GRACE = Duration.ofSeconds(5);
+	/** How long the log thread may take to read a dead sidecar's last lines. */
+	private static final Duration LOG_DRAIN = Duration.ofSeconds(2);
 
 	/**
 	 * @param command          program and arguments, e.g. {@code [node, /opt/h2g/bin/h2g.js, serve, --port, 0, --models, /m]}
@@ -139,7 +141,8 @@ public final class SidecarLauncher implements AutoCloseable {
 			logger.debug("Closing the sidecar's stdin: {}", e.toString());
 		}
 		SidecarLogForwarder forwarder = new SidecarLogForwarder(p.getErrorStream());
-		daemon("h2gnet-sidecar-log-", forwarder).start();
+		Thread logThread = daemon("h2gnet-sidecar-log-", forwarder);
+		logThread.start();
 		CompletableFuture<Integer> ready = new CompletableFuture<>();
 		daemon("h2gnet-sidecar-stdout-", () -> readStdout(p, ready)).start();
 
@@ -149,12 +152,12 @@ public final class SidecarLauncher implements AutoCloseable {
 		} catch (TimeoutException e) {
 			destroy(p);
 			throw new SidecarException(Reason.LAUNCH_FAILED, "The H2G-Net sidecar (`" + shown + "`) did not report READY within "
-					+ config.startTimeout().toSeconds() + " s." + lastLog(forwarder));
+					+ config.startTimeout().toSeconds() + " s." + lastLog(forwarder, logThread));
 		} catch (ExecutionException e) {
 			Integer code = exitCode(p);
 			destroy(p);
 			throw new SidecarException(Reason.LAUNCH_FAILED, "The H2G-Net sidecar (`" + shown + "`) "
-					+ (code != null ? "exited with code " + code : "closed its output") + " before it was ready." + lastLog(forwarder));
+					+ (code != null ? "exited with code " + code : "closed its output") + " before it was ready." + lastLog(forwarder, logThread));
 		} catch (InterruptedException e) {
 			destroy(p);
 			Thread.currentThread().interrupt();
@@ -194,10 +197,11 @@ public final class SidecarLauncher implements AutoCloseable {
 		return null;
 	}
 
-	private static String lastLog(SidecarLogForwarder forwarder) {
-		// Give the log thread a moment to catch the last lines of a dying process.
+	private static String lastLog(SidecarLogForwarder forwarder, Thread logThread) {
+		// The process is gone (or destroyed): its log thread ends at the end of its stderr. Waiting for
+		// that, not a fixed moment, keeps the dying process's last lines on a busy machine.
 		try {
-			Thread.sleep(200);
+			logThread.join(LOG_DRAIN.toMillis());
 		} catch (InterruptedException e) {
 			Thread.currentThread().interrupt();
 		}
