@@ -11,7 +11,11 @@
  * the heatmaps are apart.
  *
  *   npm run build:ts && npm run bench:fast -- [--rounds 3] [--size 16384] [--slide PATH]
- *                                            [--engines ONNXRuntime,OpenVINO] [--json FILE]
+ *                                            [--engines ONNXRuntime,OpenVINO] [--int8] [--json FILE]
+ *
+ * --int8 also runs `h2g segment --precision int8` each round (issue 17: int8 end to end against FAST's
+ * OpenVINO): the full-size set is imported into bench-data/models-home and quantized there once
+ * (`h2g models quantize --force`: random weights agree with nothing, the figure here is speed only).
  *
  * The slide (bench-data/fast40x-<size>.tif, made once): CMU-1-Small-Region replicated to size x size px
  * at 0.25 um/px, three levels at downsamples 1, 4 and 16 as Aperio scanners write (the 10x level read
@@ -31,7 +35,7 @@ const MODELS = path.join(ROOT, '.cache', 'bench-models', 'full');
 const CMU = path.join(ROOT, '..', 'shared', 'data', 'CMU-1-Small-Region.svs');
 
 function parseArgs(argv) {
-  const o = { rounds: 3, size: 16384, slide: null, engines: ['ONNXRuntime', 'OpenVINO'], json: null };
+  const o = { rounds: 3, size: 16384, slide: null, engines: ['ONNXRuntime', 'OpenVINO'], int8: false, json: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = () => {
@@ -42,6 +46,7 @@ function parseArgs(argv) {
     else if (a === '--size') o.size = Number(v());
     else if (a === '--slide') o.slide = path.resolve(v());
     else if (a === '--engines') o.engines = v().split(',');
+    else if (a === '--int8') o.int8 = true;
     else if (a === '--json') o.json = v();
     else throw new Error(`unknown option ${a}`);
   }
@@ -97,8 +102,12 @@ function ensureModels() {
 }
 
 /** Runs a command under GNU time; returns wall seconds, peak RSS (MiB) and its stdout. */
-function timed(cmd, args) {
-  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %M', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+function timed(cmd, args, env = {}) {
+  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %M', cmd, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+    env: { ...process.env, ...env },
+  });
   const m = /TIME ([\d.]+) (\d+)/.exec(r.stderr);
   if (r.status !== 0 || !m) throw new Error(`${cmd} failed (${r.status}): ${r.stderr.slice(-2000)}`);
   return { wall: Number(m[1]), rssMiB: Number(m[2]) / 1024, stdout: r.stdout };
@@ -122,20 +131,39 @@ function runFast(slide, models, engine, out) {
   };
 }
 
-function runOurs(slide, models, out) {
+/** The bench's full-size set installed in its own store with an int8 sibling; returns the store. */
+function ensureInt8(models, slide) {
+  const home = path.join(ROOT, 'bench-data', 'models-home');
+  const env = { ...process.env, H2G_MODELS_HOME: home };
+  const h2g = (...args) =>
+    execFileSync(process.execPath, [path.join(ROOT, 'bin', 'h2g.js'), ...args], { env, stdio: 'inherit' });
+  if (!fs.existsSync(path.join(home, 'benchfull-int8'))) {
+    if (!fs.existsSync(path.join(home, 'benchfull'))) h2g('models', 'import', models, '--name', 'benchfull');
+    h2g('models', 'quantize', 'benchfull', '--calibrate', slide, CMU, '--force');
+  }
+  return home;
+}
+
+function runOurs(slide, models, out, precision = 'float32', home = undefined) {
   fs.mkdirSync(out, { recursive: true });
   const heat = path.join(out, 'heatmap.npy');
-  const t = timed(process.execPath, [
-    path.join(ROOT, 'bin', 'h2g.js'),
-    'segment',
-    slide,
-    '-o',
-    path.join(out, 'out.geojson'),
-    '--models',
-    models,
-    '--save-heatmap',
-    heat,
-  ]);
+  const t = timed(
+    process.execPath,
+    [
+      path.join(ROOT, 'bin', 'h2g.js'),
+      'segment',
+      slide,
+      '-o',
+      path.join(out, 'out.geojson'),
+      '--models',
+      models,
+      '--save-heatmap',
+      heat,
+      '--precision',
+      precision,
+    ],
+    home ? { H2G_MODELS_HOME: home } : {},
+  );
   const inferred = Number(/patches inferred: (\d+)/.exec(t.stdout)?.[1]);
   const stages = {};
   for (const [, k, v] of (/time: .*?\((.*)\)/.exec(t.stdout)?.[1] ?? '').matchAll(/(\w+) ([\d.]+) s/g))
@@ -165,7 +193,8 @@ function main() {
         .map((l) => l.toFixed(1))
         .join(' ')}`,
   );
-  const runs = { ours: [] };
+  const home = o.int8 ? ensureInt8(models, slide) : undefined;
+  const runs = { ours: [], ...(o.int8 ? { 'ours int8': [] } : {}) };
   for (const e of o.engines) runs[`FAST ${e}`] = [];
   for (let r = 0; r < o.rounds; r++) {
     for (const e of o.engines) {
@@ -180,6 +209,11 @@ function main() {
     console.log(
       `round ${r + 1} h2g segment: ${x.wall.toFixed(2)} s, ${x.inferred} patches, ${x.rssMiB.toFixed(0)} MiB`,
     );
+    if (home) {
+      const q = runOurs(slide, models, path.join(tmp, 'ours-int8'), 'int8', home);
+      runs['ours int8'].push(q);
+      console.log(`round ${r + 1} h2g segment --precision int8: ${q.wall.toFixed(2)} s, ${q.rssMiB.toFixed(0)} MiB`);
+    }
   }
   // Same patches and heatmap? (the last round of each)
   const ref = o.engines.includes('ONNXRuntime') ? 'ONNXRuntime' : o.engines[0];
@@ -206,12 +240,13 @@ function main() {
         `${xs[0].inferred} | ${((1000 * median(walls)) / xs[0].inferred).toFixed(1)} | ${stages} | ${Math.max(...xs.map((x) => x.rssMiB)).toFixed(0)} |`,
     );
   }
-  for (const e of o.engines) {
-    const ratios = runs.ours.map((x, i) => x.wall / runs[`FAST ${e}`][i].wall);
-    console.log(
-      `ratio ours / FAST ${e} (wall, per round): ${ratios.map((x) => x.toFixed(3)).join(', ')}; median ${median(ratios).toFixed(3)}`,
-    );
-  }
+  for (const ours of Object.keys(runs).filter((k) => k.startsWith('ours')))
+    for (const e of o.engines) {
+      const ratios = runs[ours].map((x, i) => x.wall / runs[`FAST ${e}`][i].wall);
+      console.log(
+        `ratio ${ours} / FAST ${e} (wall, per round): ${ratios.map((x) => x.toFixed(3)).join(', ')}; median ${median(ratios).toFixed(3)}`,
+      );
+    }
   if (o.json) fs.writeFileSync(o.json, JSON.stringify({ slide, runs }, null, 1));
   fs.rmSync(tmp, { recursive: true, force: true });
 }
