@@ -1,6 +1,6 @@
 """What the refinement U-Net sees, exactly as the pipeline feeds it under the slide's rules
-(rules.ts makeRefinementInputs): 'h2g' (refine.ts `refinementInputs`): the low-resolution image and
-the heatmap stretched to the network's square input bilinearly, the image divided by 255; 'fast'
+(rules.ts makeRefinementImage, makeRefinementHeatmap): 'h2g' (refine.ts `refinementInputs`): the
+low-resolution image and the heatmap stretched to the network's square input bilinearly, the image divided by 255; 'fast'
 (fast-rules.ts `fastRefinementInputs`): the image normalised by its own minimum and maximum over all
 pixels and channels, then it and the heatmap resized by FAST's resizer (blurred when shrinking).
 pytest runs the pipeline's own functions and fails when these differ from them."""

@@ -1,6 +1,6 @@
 """Training sees what inference sees under BOTH rule sets (`reference` fast and h2g): the pipeline's
 own functions (dist/pipeline: rules.js planSlide, lowres.js, tissue.js, patch-reader.js,
-rules.js makeRefinementInputs) read a slide, and the trainer's readers (h2g_train.rules,
+rules.js makeRefinementImage and makeRefinementHeatmap) read a slide, and the trainer's readers (h2g_train.rules,
 refine_inputs) must give the same tissue mask, grid patches and refinement inputs. Each comparison is
 also made against the trainer under the OTHER rule set wherever the two rule sets differ on the
 slide, so a trainer that followed the wrong rules fails."""
@@ -26,7 +26,7 @@ HEAT_ROWS, HEAT_COLS = 1100, 2600
 
 PIPELINE = """
 const { OpenSlide } = require('./dist/slide/openslide.js');
-const { planSlide, makeRefinementInputs } = require('./dist/pipeline/rules.js');
+const { planSlide, makeRefinementImage, makeRefinementHeatmap } = require('./dist/pipeline/rules.js');
 const { readLowRes } = require('./dist/pipeline/lowres.js');
 const { tissueMask } = require('./dist/pipeline/tissue.js');
 const { readPatchesInto } = require('./dist/pipeline/patch-reader.js');
@@ -44,7 +44,10 @@ const { writeNpy } = require('./dist/output/npy.js');
   await readPatchesInto(slide, g, cells.map(([r, c]) => r * g.cols + c), patches);
   const [rows, cols] = [HEAT_ROWS, HEAT_COLS];
   const values = new Float32Array(rows * cols).map((_, i) => ((i * 37) % 101) / 100);
-  const inputs = makeRefinementInputs(plan.steps, low, { rows, cols, patchSizeLevel0: 512, values }, 1024);
+  const inputs = {
+    image: makeRefinementImage(plan.steps, low, 1024),
+    heatmap: makeRefinementHeatmap(plan.steps, { rows, cols, patchSizeLevel0: 512, values }, 1024),
+  };
   await writeNpy(out + '-patches.npy', patches, [cells.length, 256, 256, 3]);
   await writeNpy(out + '-tissue.npy', Float32Array.from(tissue.data), [tissue.height, tissue.width]);
   await writeNpy(out + '-image.npy', inputs.image, [1024, 1024, 3]);
