@@ -32,6 +32,7 @@ const { execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { integerArg, printHeaderAndExit } = require('./args');
 const { performance } = require('node:perf_hooks');
 const { childMain, ensureModels, runChild } = require('./pipeline-child');
 
@@ -40,24 +41,15 @@ const DIST = path.join(ROOT, 'dist');
 
 function parseArgs(argv) {
   const o = { slides: 4, side: 32768, rounds: 3, models: null, threads: 0, batchSize: 16, provider: 'cpu', json: null };
-  const int = (k, v, min) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new Error(`${k} must be an integer >= ${min}, got '${v}'`);
-    return n;
-  };
   for (let i = 2; i < argv.length; i += 2) {
     const [k, v] = [argv[i], argv[i + 1]];
-    if (k === '--help' || k === '-h') {
-      const text = fs.readFileSync(__filename, 'utf8');
-      process.stdout.write(text.slice(text.indexOf('/**'), text.indexOf('*/', text.indexOf('/**')) + 2) + '\n');
-      process.exit(0);
-    }
-    if (k === '--slides') o.slides = int(k, v, 1);
-    else if (k === '--side') o.side = int(k, v, 1024);
-    else if (k === '--rounds') o.rounds = int(k, v, 1);
+    if (k === '--help' || k === '-h') printHeaderAndExit(__filename);
+    if (k === '--slides') o.slides = integerArg(k, v, 1);
+    else if (k === '--side') o.side = integerArg(k, v, 1024);
+    else if (k === '--rounds') o.rounds = integerArg(k, v, 1);
     else if (k === '--models') o.models = path.resolve(v);
-    else if (k === '--threads') o.threads = int(k, v, 0);
-    else if (k === '--batch-size') o.batchSize = int(k, v, 1);
+    else if (k === '--threads') o.threads = integerArg(k, v, 0);
+    else if (k === '--batch-size') o.batchSize = integerArg(k, v, 1);
     else if (k === '--provider') o.provider = v;
     else if (k === '--json') o.json = path.resolve(v);
     else throw new Error(`unknown option ${k} (see --help)`);

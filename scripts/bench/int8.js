@@ -27,6 +27,7 @@ const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { integerArg, printHeaderAndExit } = require('./args');
 const { performance } = require('node:perf_hooks');
 const { dist, randomBatches, runPatchModel } = require('./pipeline-child');
 const { f, loadAverage } = require('./pipeline-report');
@@ -41,21 +42,12 @@ function parseArgs(argv) {
   const o = { models: null, rounds: 20, batchSize: 16, threads: 2, dist: path.join(ROOT, 'dist'), json: null };
   for (let i = 2; i < argv.length; i += 2) {
     const [k, v] = [argv[i], argv[i + 1]];
-    if (k === '--help' || k === '-h') {
-      const text = fs.readFileSync(__filename, 'utf8');
-      process.stdout.write(text.slice(text.indexOf('/**'), text.indexOf('*/') + 2) + '\n');
-      process.exit(0);
-    }
+    if (k === '--help' || k === '-h') printHeaderAndExit(__filename);
     if (v === undefined) throw new Error(`missing value for ${k}`);
-    const int = (min) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < min) throw new Error(`${k} must be an integer >= ${min}, got '${v}'`);
-      return n;
-    };
     if (k === '--models') o.models = v;
-    else if (k === '--rounds') o.rounds = int(1);
-    else if (k === '--batch-size') o.batchSize = int(1);
-    else if (k === '--threads') o.threads = int(0);
+    else if (k === '--rounds') o.rounds = integerArg(k, v, 1);
+    else if (k === '--batch-size') o.batchSize = integerArg(k, v, 1);
+    else if (k === '--threads') o.threads = integerArg(k, v, 0);
     else if (k === '--dist') o.dist = path.resolve(v);
     else if (k === '--json') o.json = path.resolve(v);
     else throw new Error(`unknown option ${k} (see --help)`);

@@ -40,6 +40,7 @@ const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { integerArg, printHeaderAndExit } = require('./args');
 
 const { dist, ensureModels, runChild } = require('./pipeline-child');
 const { f, header, loadAverage, report, summarise } = require('./pipeline-report');
@@ -70,18 +71,9 @@ function parseArgs(argv) {
     compare: [],
     json: null,
   };
-  const int = (k, v, min) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new Error(`${k} must be an integer >= ${min}, got '${v}'`);
-    return n;
-  };
   for (let i = 2; i < argv.length; i += 2) {
     const [k, v] = [argv[i], argv[i + 1]];
-    if (k === '--help' || k === '-h') {
-      const text = fs.readFileSync(__filename, 'utf8');
-      process.stdout.write(text.slice(text.indexOf('/**'), text.indexOf('*/', text.indexOf('/**')) + 2) + '\n');
-      process.exit(0);
-    }
+    if (k === '--help' || k === '-h') printHeaderAndExit(__filename);
     if (k === '--sparse') {
       o.slideKind = 'sparse';
       i--; // a flag: no value
@@ -90,14 +82,14 @@ function parseArgs(argv) {
     if (v === undefined) throw new Error(`missing value for ${k}`);
     if (k === '--slide') o.slide = path.resolve(v);
     else if (k === '--models') o.models = path.resolve(v);
-    else if (k === '--rounds') o.rounds = int(k, v, 1);
-    else if (k === '--batch-size') o.batchSize = int(k, v, 1);
-    else if (k === '--threads') o.threads = int(k, v, 0);
+    else if (k === '--rounds') o.rounds = integerArg(k, v, 1);
+    else if (k === '--batch-size') o.batchSize = integerArg(k, v, 1);
+    else if (k === '--threads') o.threads = integerArg(k, v, 0);
     else if (k === '--provider') {
       if (!['cpu', 'webgpu', 'cuda'].includes(v)) throw new Error(`--provider must be cpu, webgpu or cuda`);
       o.provider = v;
-    } else if (k === '--max-patches') o.maxPatches = int(k, v, 1);
-    else if (k === '--uv-threadpool') o.uvThreadpool = int(k, v, 1);
+    } else if (k === '--max-patches') o.maxPatches = integerArg(k, v, 1);
+    else if (k === '--uv-threadpool') o.uvThreadpool = integerArg(k, v, 1);
     else if (k === '--dist') o.dist = path.resolve(v);
     else if (k === '--compare') o.compare.push(path.resolve(v));
     else if (k === '--json') o.json = path.resolve(v);
