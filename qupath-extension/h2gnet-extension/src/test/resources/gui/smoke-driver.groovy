@@ -83,16 +83,23 @@ Thread.start('h2gnet-gui-smoke') {
 
         // 1. A whole run: progress window while patches are scored, then the result.
         // Notifications are collected all along: one may come and go between two looks.
+        // So is the progress window's text: on a fast machine the whole job can end between two looks.
         def notified = [] as LinkedHashSet
+        def progressSeen = [] as LinkedHashSet
         def watcher = Thread.start('h2gnet-notifications') {
             while (!Thread.currentThread().isInterrupted()) {
-                try { notified.addAll(fx { notificationTexts() }); Thread.sleep(150) } catch (InterruptedException e) { break }
+                try {
+                    notified.addAll(fx { notificationTexts() })
+                    def shown = fx { def w = progressWindow(); w ? statusText(w) : null }
+                    if (shown) progressSeen << shown
+                    Thread.sleep(50)
+                } catch (InterruptedException e) { break }
             }
         }
         fx { segment.fire() }
         def window = waitFor('the progress window', 30) { fx { progressWindow() } }
+        progressSeen << fx { statusText(window) }
         waitFor('patch progress', 120) { fx { statusText(window).toLowerCase().contains('patch') || !window.showing } }
-        report.progressText = fx { window.showing ? statusText(window) : '' }
         screenshot('1-progress.png')
         waitFor('the annotations', 300) { fx { annotations() > 0 && !window.showing } }
         fx { qupath.getViewer().repaintEntireImage() }
@@ -104,6 +111,7 @@ Thread.start('h2gnet-gui-smoke') {
             watcher.interrupt()
         }
         report.notifications = notified as List
+        report.progressTexts = progressSeen as List
         screenshot('2-result.png')
         report.first = fx {
             def h = qupath.getImageData().getHierarchy()
