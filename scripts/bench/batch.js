@@ -8,7 +8,10 @@
  *   - in-run: the time spent inside the patch model's session.run during the batch itself (the very
  *     same patches; what is left is reading, tissue, refinement, polygons, hashing, writing), and
  *   - alone: the patch model alone on as many patches (random input, warm session) in a separate
- *     process, in the order alone, batch, alone, batch, ..., as `npm run bench` does.
+ *     process, in the order alone, batch, alone, batch, ..., as `npm run bench` does;
+ *   - the cohort's ends apart: the lead before the first patch call (start, hashing, the first tissue
+ *     stage, model load), the tail after the last (the last slide's refinement, polygons, files), and
+ *     the in-run ratio between them (how busy the patch model is kept from slide to slide).
  * Then the cached re-run into the same output and cache: seconds per slide in-process, and the whole
  * `h2g batch` process as a user runs it. Each batch round starts with an empty cache (so its slides
  * are hashed and segmented); every measurement runs in a fresh child process, so each peak RSS is its own.
@@ -91,8 +94,10 @@ function timeSessions(patchSize) {
     return {
       ...engine,
       run: async (feeds, expect) => {
-        const result = await run(feeds, expect);
         const which = Object.values(feeds)[0].dims[1] === patchSize ? t.patch : t.refinement;
+        which.firstStart ??= performance.now();
+        const result = await run(feeds, expect);
+        which.lastEnd = performance.now();
         which.calls++;
         which.seconds += result.modelSeconds;
         return result;
@@ -131,7 +136,14 @@ async function childBatch(cfg) {
   const t1 = performance.now();
   const warm = await runBatch(request);
   const cachedSeconds = (performance.now() - t1) / 1000;
+  const { firstStart, lastEnd } = sessions.patch;
   return {
+    // Before the first patch call (start, hashing, the first tissue stage, model load) and after the
+    // last (the last slide's refinement, polygons, files): costs of the cohort, not of each slide.
+    leadSeconds: (firstStart - t0) / 1000,
+    tailSeconds: (t0 + seconds * 1000 - lastEnd) / 1000,
+    // From the first patch call to the end of the last: how busy the patch model is kept meanwhile.
+    steadyRatio: (lastEnd - firstStart) / 1000 / sessions.patch.seconds,
     kind: 'batch',
     seconds,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
@@ -201,9 +213,10 @@ async function main() {
     aloneRuns.push(a);
     rounds.push(batch);
     const ratioIn = batch.seconds / batch.patchRun.seconds;
+    const ends = `lead ${batch.leadSeconds.toFixed(2)} s, tail ${batch.tailSeconds.toFixed(2)} s, between them x${batch.steadyRatio.toFixed(3)}`;
     const ratioAlone = batch.seconds / a.seconds;
     process.stderr.write(
-      `round ${r + 1}: batch ${batch.seconds.toFixed(2)} s for ${batch.patches} patches; patch model in the batch ${batch.patchRun.seconds.toFixed(2)} s (x${ratioIn.toFixed(3)}), alone ${a.seconds.toFixed(2)} s (x${ratioAlone.toFixed(3)}); cached re-run ${(batch.cachedSeconds / o.slides).toFixed(3)} s/slide (CLI process ${(batch.cachedCliSeconds / o.slides).toFixed(3)} s/slide); peak RSS ${batch.maxRssMiB.toFixed(0)} MiB\n`,
+      `round ${r + 1}: batch ${batch.seconds.toFixed(2)} s for ${batch.patches} patches; patch model in the batch ${batch.patchRun.seconds.toFixed(2)} s (x${ratioIn.toFixed(3)}; ${ends}), alone ${a.seconds.toFixed(2)} s (x${ratioAlone.toFixed(3)}); cached re-run ${(batch.cachedSeconds / o.slides).toFixed(3)} s/slide (CLI process ${(batch.cachedCliSeconds / o.slides).toFixed(3)} s/slide); peak RSS ${batch.maxRssMiB.toFixed(0)} MiB\n`,
     );
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -220,6 +233,12 @@ async function main() {
     batchSeconds: { median: median(rounds.map((b) => b.seconds)), spread: spread(rounds.map((b) => b.seconds)) },
     ratioToPatchModelInRun: { median: median(inRun), spread: spread(inRun) },
     ratioToPatchModelAlone: { median: median(vsAlone), spread: spread(vsAlone) },
+    steadyRatioInRun: {
+      median: median(rounds.map((b) => b.steadyRatio)),
+      spread: spread(rounds.map((b) => b.steadyRatio)),
+    },
+    leadSeconds: median(rounds.map((b) => b.leadSeconds)),
+    tailSeconds: median(rounds.map((b) => b.tailSeconds)),
     refinementSecondsPerSlide: median(rounds.map((b) => b.refinementRun.seconds / o.slides)),
     cachedSecondsPerSlide: { median: median(cached), spread: spread(cached) },
     cachedCliSecondsPerSlide: { median: median(cachedCli), spread: spread(cachedCli) },

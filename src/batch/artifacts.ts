@@ -5,13 +5,9 @@
  */
 import os from 'node:os';
 import type { ExecutionProvider, ModelSet } from '../models/model-set';
-import { encodeNpy } from '../output/npy';
-import { renderOverlay } from '../output/overlay';
-import { encodeMaskPng, encodeRgbPng } from '../output/png';
-import { resizeBilinear } from '../pipeline/resize';
+import { offload } from '../pipeline/offload';
 import type { PipelineSettings } from '../pipeline/settings';
 import type { SegmentationResult, SegmentSummary } from '../pipeline/types';
-import type { RgbImage } from '../slide/source';
 import { VERSION } from '../version';
 import type { CacheKeyInputs } from './cache-key';
 
@@ -26,9 +22,6 @@ export const ARTIFACT_FILES = {
 } as const;
 export type ArtifactName = keyof typeof ARTIFACT_FILES;
 export type Artifacts = Record<ArtifactName, Buffer>;
-
-/** Longest side of the report's thumbnails. */
-export const THUMBNAIL_MAX_SIDE = 320;
 
 /** How a result was computed, beyond what its cache key says. */
 export interface RunContext {
@@ -75,23 +68,14 @@ export interface ResultSummary {
   };
 }
 
-export function thumbnailOf(image: RgbImage): RgbImage {
-  const f = Math.min(1, THUMBNAIL_MAX_SIDE / Math.max(image.width, image.height));
-  const width = Math.max(1, Math.round(image.width * f));
-  const height = Math.max(1, Math.round(image.height * f));
-  const data = Uint8Array.from(resizeBilinear(image.data, image.width, image.height, 3, width, height), (v) =>
-    Math.round(v),
-  );
-  return { width, height, data };
-}
-
-export function encodeArtifacts(
+export async function encodeArtifacts(
   result: SegmentationResult,
   slide: { width: number; height: number; sha256: string; mpp: { x: number; y: number } },
   key: { key: string; inputs: CacheKeyInputs },
   run: RunContext,
-): { artifacts: Artifacts; summary: ResultSummary } {
-  const overlay = renderOverlay(result.lowResImage, result.heatmap, result.mask, slide.width, slide.height);
+): Promise<{ artifacts: Artifacts; summary: ResultSummary }> {
+  const images = await offload.resultImages(result.lowResImage, result.heatmap, result.mask, slide.width, slide.height);
+  const buffer = (a: Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
   const summary: ResultSummary = {
     schemaVersion: 1,
     figures: result.summary,
@@ -108,11 +92,11 @@ export function encodeArtifacts(
     },
   };
   const artifacts: Artifacts = {
-    geojson: Buffer.from(JSON.stringify(result.geojson)),
-    overlay: encodeRgbPng(overlay),
-    thumbnail: encodeRgbPng(thumbnailOf(overlay)),
-    heatmap: encodeNpy(result.heatmap.values, [result.heatmap.rows, result.heatmap.cols]),
-    mask: encodeMaskPng(result.mask),
+    geojson: Buffer.from(result.geojsonText),
+    overlay: buffer(images.overlay),
+    thumbnail: buffer(images.thumbnail),
+    heatmap: buffer(images.heatmap),
+    mask: buffer(images.mask),
     summary: Buffer.from(`${JSON.stringify(summary, null, 2)}\n`),
   };
   return { artifacts, summary };

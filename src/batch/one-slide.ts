@@ -47,7 +47,7 @@ export async function segmentThroughCache(req: CachedSegmentRequest): Promise<{ 
         'segmenting',
       );
       const result = await segmentSlide(source, set, options, { onProgress: req.onProgress }, limits);
-      const { artifacts } = encodeArtifacts(
+      const { artifacts } = await encodeArtifacts(
         result,
         {
           width: source.width,

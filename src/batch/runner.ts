@@ -1,8 +1,10 @@
 /**
- * Runs a list of slides into an output directory through the result cache. One slide is inferred at a
- * time (inference already uses every core), and the next slide is prepared meanwhile: its content
- * digest (on the hashing thread), its cache lookup, and for a miss its opening and tissue stage
- * (`planSegmentation`). Models load once, on the first slide that needs them. A slide that fails is
+ * Runs a list of slides into an output directory through the result cache. One slide's patches are
+ * inferred at a time (inference already uses every core it is given); meanwhile the next slide is
+ * prepared (its content digest on the hashing thread, its cache lookup, and for a miss its opening and
+ * tissue stage, `planSegmentation`) and the one before is finished (refinement on its own inference
+ * thread, polygons, files), so the patch model never waits for either. Models load once, while the
+ * first slide that needs them finds its tissue. A slide that fails is
  * recorded with its error and the rest go on; only what concerns every slide (the models, the output
  * directory) stops the run. An abort (SIGINT/SIGTERM) stops within one batch of patches and leaves
  * unfinished slides pending.
@@ -11,7 +13,13 @@ import type { Logger } from '../log';
 import { ModelError } from '../models/errors';
 import type { ModelSet } from '../models/model-set';
 import { CancelledError } from '../pipeline/errors';
-import { finishSegmentation, planSegmentation, type SegmentationPlan } from '../pipeline/segment';
+import {
+  completeSegmentation,
+  type InferredSlide,
+  inferSlidePatches,
+  planSegmentation,
+  type SegmentationPlan,
+} from '../pipeline/segment';
 import { jobOptions, type PipelineSettings, settingsLimits } from '../pipeline/settings';
 import type { SegmentOptions } from '../pipeline/types';
 import { OpenSlide } from '../slide/openslide';
@@ -29,7 +37,7 @@ export interface RunnerSettings {
   outDir: string;
   cache: ResultCache;
   models: ModelIdentity;
-  /** Loads the sessions; called once, when the first slide misses the cache. */
+  /** Loads the sessions; called once, when the first slide misses the cache (before its tissue stage). */
   loadModels: () => Promise<ModelSet>;
   /** The key's options (from `settings`). */
   options: ResultOptions;
@@ -110,6 +118,8 @@ export async function runSlides(slides: readonly CohortSlide[], s: RunnerSetting
         'damaged cache entry removed; segmenting again',
       );
     }
+    // A slide to compute: the sessions load while it opens and its tissue mask is made (once).
+    loadModels().catch(() => undefined); // a failed load is reported by the slide that awaits it
     let resolve!: (entry: CacheEntry) => void;
     let reject!: (err: Error) => void;
     const entry = new Promise<CacheEntry>((res, rej) => ((resolve = res), (reject = rej)));
@@ -128,35 +138,57 @@ export async function runSlides(slides: readonly CohortSlide[], s: RunnerSetting
     }
   }
 
-  async function compute(p: Extract<Prepared, { kind: 'compute' }>): Promise<CacheEntry> {
+  /**
+   * The patch stage of a slide, then (not waited for) the rest: refinement, polygons, encoding and
+   * storing. Resolves when the patches are in, with the promise of the slide's entry (in an object:
+   * a promise resolved with a promise would wait for it), so the next slide's patches start meanwhile.
+   */
+  async function inferThenComplete(p: Extract<Prepared, { kind: 'compute' }>): Promise<{ entry: Promise<CacheEntry> }> {
+    const fail = (err: unknown): never => {
+      p.reject(err as Error);
+      throw err;
+    };
+    let set: ModelSet;
+    let inferred: InferredSlide;
     try {
-      const set = await loadModels();
+      set = await loadModels();
       s.progress.slideStarted(p.slide.name);
-      const result = await finishSegmentation(p.source, set, p.plan, {
+      inferred = await inferSlidePatches(p.source, set, p.plan, {
         signal: s.signal,
         onProgress: (e) => s.progress.pipeline(e),
       });
-      const level0 = p.source.levels[0]!;
-      const { artifacts } = encodeArtifacts(
-        result,
-        { width: level0.width, height: level0.height, sha256: p.sha256, mpp: p.plan.mpp },
-        p.key,
-        runContext(set, p.plan.options.batchSize, s.settings),
-      );
-      const entry = await s.cache.store(p.key.key, artifacts);
-      p.resolve(entry);
-      return entry;
     } catch (err) {
-      p.reject(err as Error);
-      throw err;
+      return fail(err);
     } finally {
       await p.source.close();
     }
+    const complete = async (): Promise<CacheEntry> => {
+      try {
+        // The progress bars follow the slide in its patch stage; this one's last stages go unreported.
+        const result = await completeSegmentation(set, inferred, { signal: s.signal });
+        const { artifacts } = await encodeArtifacts(
+          result,
+          { ...inferred.level0, sha256: p.sha256, mpp: p.plan.mpp },
+          p.key,
+          runContext(set, p.plan.options.batchSize, s.settings),
+        );
+        const entry = await s.cache.store(p.key.key, artifacts);
+        p.resolve(entry);
+        return entry;
+      } catch (err) {
+        return fail(err);
+      }
+    };
+    return { entry: complete() };
   }
 
   const host = os.hostname();
 
-  async function execute(p: Prepared): Promise<void> {
+  /**
+   * Starts a slide: resolves once it no longer needs the inference engine (a computed slide after its
+   * patch stage, any other at once) with the promise of the slide's end, result or failure recorded.
+   */
+  async function execute(p: Prepared): Promise<{ finished: Promise<void> }> {
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
     const record = { name: p.slide.name, slide: p.slide.path, settingsId: s.settingsId };
@@ -186,36 +218,45 @@ export async function runSlides(slides: readonly CohortSlide[], s: RunnerSetting
 
     switch (p.kind) {
       case 'cancelled':
-        return pending();
+        return { finished: Promise.resolve(pending()) };
       case 'failed':
-        return fail(p.error, null, p.sha256 ?? null);
+        return { finished: fail(p.error, null, p.sha256 ?? null) };
       case 'hit':
-        return succeed(p.entry, true, null);
-      case 'same': {
-        let entry: CacheEntry;
-        try {
-          entry = await p.owner.entry;
-        } catch (err) {
-          if (isCancel(err, s.signal)) return pending();
-          return fail(`same slide content as ${p.owner.name}, which failed: ${message(err)}`, p.owner.name);
-        }
-        return succeed(entry, true, p.owner.name);
-      }
+        return { finished: succeed(p.entry, true, null) };
+      case 'same':
+        return {
+          finished: p.owner.entry.then(
+            (entry) => succeed(entry, true, p.owner.name),
+            (err: unknown) => {
+              if (isCancel(err, s.signal)) return pending();
+              return fail(`same slide content as ${p.owner.name}, which failed: ${message(err)}`, p.owner.name);
+            },
+          ),
+        };
       case 'compute': {
-        let entry: CacheEntry;
+        const outcome = (entry: Promise<CacheEntry>) =>
+          entry.then(
+            (e) => succeed(e, false, null),
+            (err: unknown) => {
+              if (err instanceof ModelError) throw new BatchSetupError(err.message, { cause: err });
+              if (isCancel(err, s.signal)) return pending();
+              return fail(message(err), null, p.sha256);
+            },
+          );
+        let entry: Promise<CacheEntry>;
         try {
-          entry = await compute(p);
+          ({ entry } = await inferThenComplete(p));
         } catch (err) {
-          if (err instanceof ModelError) throw new BatchSetupError(err.message, { cause: err });
-          if (isCancel(err, s.signal)) return pending();
-          return fail(message(err), null, p.sha256);
+          return { finished: outcome(Promise.reject(err as Error)) };
         }
-        return succeed(entry, false, null);
+        return { finished: outcome(entry) };
       }
     }
   }
 
   s.progress.begin(slides.length);
+  // The previous slide's last stages (refinement, polygons, files), running beside this one's patches.
+  let previous: Promise<void> = Promise.resolve();
   try {
     let next: Promise<Prepared> | null = slides.length > 0 ? prepare(slides[0]!) : null;
     for (let i = 0; i < slides.length; i++) {
@@ -223,7 +264,12 @@ export async function runSlides(slides: readonly CohortSlide[], s: RunnerSetting
       // The next slide is digested, looked up and planned while this one infers.
       next = i + 1 < slides.length ? prepare(slides[i + 1]!) : null;
       try {
-        await execute(current);
+        const { finished } = await execute(current);
+        // At most two slides past their patch stage: the one before waits for nothing else.
+        const before = previous;
+        previous = finished;
+        finished.catch(() => undefined); // awaited in turn below (or in finally)
+        await before;
       } catch (err) {
         // Stopping: release what the prepared slide holds, then count the rest as pending.
         const after = await next?.catch(() => null);
@@ -231,7 +277,9 @@ export async function runSlides(slides: readonly CohortSlide[], s: RunnerSetting
         throw err;
       }
     }
+    await previous;
   } finally {
+    await previous.catch(() => undefined); // no session is released under a slide still finishing
     s.progress.end();
     if (models) await (await models.catch(() => null))?.release();
   }

@@ -2,7 +2,7 @@
  * The one seam around the inference engine. onnxruntime-node's `session.run` computes on the
  * JavaScript thread that calls it: on the main thread a batch blocked health checks, GetInfo, cancels
  * and SIGTERM for its whole duration (seconds for a large batch). So every session lives on an
- * inference thread (engine-worker.ts, one per model set), and the pipeline calls `InferenceEngine.run`,
+ * inference thread (engine-worker.ts, one per session), and the pipeline calls `InferenceEngine.run`,
  * an async function whose inputs move to that thread and back without copies. Outputs are checked
  * there per call: the shape the caller expects exactly, and finite values (MODEL_INVALID otherwise),
  * so a broken model is an error, never an empty result.

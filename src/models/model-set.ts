@@ -181,19 +181,26 @@ export async function loadModelSet(directory: string, requested: SessionOptions)
   const patchInfo = await checkedFile(dir, 'patch', manifest.files.patch);
   const refinementInfo = await checkedFile(dir, 'refinement', manifest.files.refinement);
 
-  // One inference thread per model set: its two sessions never run at once within a job anyway.
-  const thread = new InferenceThread();
-  let patchSession: InferenceEngine | undefined;
-  let refinementSession: InferenceEngine | undefined;
+  // One inference thread per session: a batch refines one slide while the next one's patches infer,
+  // and both sessions load at once.
+  const threads = [new InferenceThread(), new InferenceThread()] as const;
+  const closeThreads = () => Promise.all(threads.map((t) => t.close()));
   try {
-    patchSession = await createSession(thread, patchInfo, options);
+    const [patchLoad, refinementLoad] = await Promise.allSettled([
+      createSession(threads[0], patchInfo, options),
+      createSession(threads[1], refinementInfo, options),
+    ]);
+    // The errors in the order a user fixes them: the patch model first.
+    if (patchLoad.status === 'rejected') throw patchLoad.reason;
+    const patchSession = patchLoad.value;
     const patchBinding = checkPatchModel(
       patchInfo.path,
       patchSession.inputMetadata,
       patchSession.outputMetadata,
       params.patchSize,
     );
-    refinementSession = await createSession(thread, refinementInfo, options);
+    if (refinementLoad.status === 'rejected') throw refinementLoad.reason;
+    const refinementSession = refinementLoad.value;
     const refinementBinding = checkRefinementModel(
       refinementInfo.path,
       refinementSession.inputMetadata,
@@ -215,11 +222,11 @@ export async function loadModelSet(directory: string, requested: SessionOptions)
       refinement: { engine: refinementSession, binding: refinementBinding, info: refinementInfo },
       release: async () => {
         await Promise.allSettled(sessions.map((s) => s.release()));
-        await thread.close();
+        await closeThreads();
       },
     };
   } catch (err) {
-    await thread.close();
+    await closeThreads();
     throw err;
   }
 }

@@ -8,6 +8,7 @@ import { Moved, buffersOf, serveCalls } from '../workers/rpc';
 import type { PatchGrid } from './grid';
 import { dilate, erode } from './morphology';
 import { encodeMaskPng } from '../output/png';
+import { encodeResultImages } from '../output/result-images';
 import { type Provenance, polygonsToFeatureCollection } from './geojson';
 import { clipToRoi, maskToPolygons, polygonArea } from './polygons';
 import { makeRefinementHeatmap, makeRefinementImage, selectCells, type SlidePlan } from './rules';
@@ -51,6 +52,17 @@ export const offloadHandlers = {
     return { text, polygonCount: polygons.length, areaPx: polygons.reduce((sum, q) => sum + polygonArea(q), 0) };
   },
   maskPng: (mask: BinaryMask) => encodeMaskPng(mask),
+  resultImages: (lowRes: RgbImage, heatmap: Heatmap, mask: BinaryMask, w: number, h: number) => {
+    // Fresh arrays: an encoder's Buffer may be a slice of a shared pool, which must not be moved.
+    const encoded = encodeResultImages(lowRes, heatmap, mask, w, h);
+    const own = {
+      overlay: new Uint8Array(encoded.overlay),
+      thumbnail: new Uint8Array(encoded.thumbnail),
+      heatmap: new Uint8Array(encoded.heatmap),
+      mask: new Uint8Array(encoded.mask),
+    };
+    return new Moved(own, buffersOf(Object.values(own)));
+  },
 };
 export type OffloadHandlers = typeof offloadHandlers;
 

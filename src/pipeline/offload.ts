@@ -10,6 +10,7 @@
  */
 import path from 'node:path';
 import type { MultiPolygon, Polygon } from 'geojson';
+import type { ResultImages } from '../output/result-images';
 import type { RgbImage } from '../slide/source';
 import { WorkerClient, genericError } from '../workers/rpc';
 import type { PatchGrid } from './grid';
@@ -56,6 +57,9 @@ export const offload = {
     provenance: Provenance,
   ): Promise<{ text: string; polygonCount: number; areaPx: number }> =>
     thread().call('vectorize', [mask, w, h, roi, provenance]),
+  /** A stored result's overlay, thumbnail, mask and heatmap files (output/result-images.ts). */
+  resultImages: (lowRes: RgbImage, heatmap: Heatmap, mask: BinaryMask, w: number, h: number): Promise<ResultImages> =>
+    thread().call('resultImages', [lowRes, heatmap, mask, w, h]),
   /** The mask as an 8-bit PNG (output/png.ts). */
   maskPng: (mask: BinaryMask): Promise<Buffer> => thread().call('maskPng', [mask]),
 };

@@ -24,6 +24,7 @@ import type { PatchGrid } from './grid';
 import { planSlide, type SlidePlan } from './rules';
 import {
   type BinaryMask,
+  type Heatmap,
   MPP_RANGE,
   type SegmentCallbacks,
   type SegmentationResult,
@@ -53,7 +54,7 @@ export function resolveMpp(source: SlideSource, override: number | undefined, fo
   );
 }
 
-class StageClock {
+export class StageClock {
   readonly seconds: Record<string, number> = {};
   private readonly start: number;
   private stageStart: number;
@@ -61,12 +62,18 @@ class StageClock {
 
   /** `tissueSeconds`: the planning stage's time when it ran apart (see planSegmentation). */
   constructor(
-    private readonly callbacks: SegmentCallbacks,
+    private callbacks: SegmentCallbacks,
     tissueSeconds?: number,
   ) {
     this.start = performance.now() - (tissueSeconds ?? 0) * 1000;
     this.stageStart = this.start;
     if (tissueSeconds !== undefined) this.seconds.tissue = tissueSeconds;
+  }
+
+  /** The same clock, reporting its next stages to `callbacks`. */
+  reportingTo(callbacks: SegmentCallbacks): this {
+    this.callbacks = callbacks;
+    return this;
   }
 
   enter(stage: Stage, total = 0): void {
@@ -206,19 +213,37 @@ export async function finishSegmentation(
   plan: SegmentationPlan,
   callbacks: SegmentCallbacks = {},
 ): Promise<SegmentationResult> {
-  const { options, mpp, slidePlan, lowResLevel, lowRes, tissue, grid, cells } = plan;
+  return completeSegmentation(models, await inferSlidePatches(source, models, plan, callbacks), callbacks);
+}
+
+/**
+ * A slide whose patches are inferred: everything the last stages need. They no longer read the
+ * slide, so its source may be closed, and a batch starts the next slide's patches meanwhile.
+ */
+export interface InferredSlide {
+  plan: SegmentationPlan;
+  level0: { width: number; height: number };
+  heatmap: Heatmap;
+  /** Made on the CPU thread while the patches inferred. */
+  refinementImage: Promise<Float32Array>;
+  clock: StageClock;
+}
+
+/** The patch stage of a planned slide (finishSegmentation's first half). */
+export async function inferSlidePatches(
+  source: SlideSource,
+  models: ModelSet,
+  plan: SegmentationPlan,
+  callbacks: SegmentCallbacks = {},
+): Promise<InferredSlide> {
+  const { options, slidePlan, lowRes, grid, cells } = plan;
   const params = models.parameters;
-  const signal = callbacks.signal;
-  const check = () => {
-    if (signal?.aborted) throw new CancelledError();
-  };
   const clock = new StageClock(callbacks, plan.tissueSeconds);
-  const level0 = source.levels[0]!;
 
   // The refinement image needs only the low-resolution image: made on the CPU thread while the
   // patches infer, so the refinement starts right after the last patch (issue 17).
   const refinementImage = offload.refinementImage(slidePlan.steps, lowRes, params.refinementSize);
-  refinementImage.catch(() => undefined); // awaited below; a failed inference must not leave it unhandled
+  refinementImage.catch(() => undefined); // awaited later; a failed inference must not leave it unhandled
   clock.enter('patches', cells.length);
   const heatmapValues = new Float32Array(grid.rows * grid.cols);
   let done = 0;
@@ -231,7 +256,7 @@ export async function finishSegmentation(
     batchSize: options.batchSize,
     // A GPU leaves the cores to the readers, and a batch infers faster than one thread decodes it.
     readers: models.provider === 'cpu' ? cpuReaders(grid) : 4,
-    signal,
+    signal: callbacks.signal,
     onBatch: (batchCells, probs) => {
       batchCells.forEach((cell, i) => (heatmapValues[cell] = probs[i]!));
       done += batchCells.length;
@@ -246,12 +271,34 @@ export async function finishSegmentation(
       });
     },
   });
+  clock.leave();
+  const level0 = source.levels[0]!;
   const heatmap = {
     rows: grid.rows,
     cols: grid.cols,
     patchSizeLevel0: grid.patchSize * grid.scale,
     values: heatmapValues,
   };
+  return { plan, level0: { width: level0.width, height: level0.height }, heatmap, refinementImage, clock };
+}
+
+/**
+ * The last stages of a slide whose patches are inferred: refinement, polygons, the result. `callbacks`
+ * may differ from the patch stage's (a batch reports only the slide in its patch stage).
+ */
+export async function completeSegmentation(
+  models: ModelSet,
+  inferred: InferredSlide,
+  callbacks: SegmentCallbacks = {},
+): Promise<SegmentationResult> {
+  const { plan, level0, heatmap, refinementImage } = inferred;
+  const { options, mpp, slidePlan, lowResLevel, tissue, grid, cells } = plan;
+  const params = models.parameters;
+  const signal = callbacks.signal;
+  const check = () => {
+    if (signal?.aborted) throw new CancelledError();
+  };
+  const clock = inferred.clock.reportingTo(callbacks);
 
   clock.enter('refinement', 1);
   const inputs = {
@@ -304,7 +351,7 @@ export async function finishSegmentation(
     geojsonText: vector.text,
     heatmap,
     mask,
-    lowResImage: lowRes,
+    lowResImage: plan.lowRes,
     tissueMask: tissue,
     summary: {
       patchesTotal: grid.rows * grid.cols,
