@@ -25,9 +25,9 @@ export function thumbnailOf(image: RgbImage): RgbImage {
   const f = Math.min(1, THUMBNAIL_MAX_SIDE / Math.max(image.width, image.height));
   const width = Math.max(1, Math.round(image.width * f));
   const height = Math.max(1, Math.round(image.height * f));
-  const data = Uint8Array.from(resizeBilinear(image.data, image.width, image.height, 3, width, height), (v) =>
-    Math.round(v),
-  );
+  const resized = resizeBilinear(image.data, image.width, image.height, 3, width, height);
+  const data = new Uint8Array(resized.length);
+  for (let i = 0; i < data.length; i++) data[i] = Math.round(resized[i]!);
   return { width, height, data };
 }
 
