@@ -5,7 +5,7 @@
 import type { Logger } from '../log';
 import { loadModelSet } from '../models/model-set';
 import { jobOptions, type PipelineSettings, sessionOptions, settingsLimits } from '../pipeline/settings';
-import { resolveMpp, segmentSlide } from '../pipeline/segment';
+import { resolveMpp, segmentWhileLoading } from '../pipeline/segment';
 import { DEFAULT_OPTIONS, type ProgressEvent, type SegmentOptions } from '../pipeline/types';
 import { SlideError } from '../slide/errors';
 import { OpenSlide } from '../slide/openslide';
@@ -40,13 +40,20 @@ export async function segmentThroughCache(req: CachedSegmentRequest): Promise<{ 
       return { entry: found.entry, cached: true };
     }
     if (found.state === 'damaged') req.log.warn({ key: key.key, reason: found.reason }, 'damaged cache entry removed');
-    const set = await loadModelSet(req.modelDirectory, sessionOptions(req.settings));
+    // The sessions load while the tissue mask is made (segmentWhileLoading); released however it ends.
+    const loading = loadModelSet(req.modelDirectory, sessionOptions(req.settings));
+    loading.catch(() => undefined); // a failed load rejects segmentWhileLoading below
     try {
-      req.log.info(
-        { slide: req.slide, models: set.directory, provider: set.provider, threads: set.threads },
-        'segmenting',
+      req.log.info({ slide: req.slide, models: models.directory }, 'segmenting');
+      const result = await segmentWhileLoading(
+        source,
+        models.parameters,
+        loading,
+        options,
+        { onProgress: req.onProgress },
+        limits,
       );
-      const result = await segmentSlide(source, set, options, { onProgress: req.onProgress }, limits);
+      const set = await loading;
       const { artifacts } = await encodeArtifacts(
         result,
         {
@@ -60,7 +67,7 @@ export async function segmentThroughCache(req: CachedSegmentRequest): Promise<{ 
       );
       return { entry: await cache.store(key.key, artifacts), cached: false };
     } finally {
-      await set.release();
+      await (await loading.catch(() => null))?.release();
     }
   } finally {
     await source.close();
