@@ -143,7 +143,10 @@ export async function runSlides(slides: readonly CohortSlide[], s: RunnerSetting
    * storing. Resolves when the patches are in, with the promise of the slide's entry (in an object:
    * a promise resolved with a promise would wait for it), so the next slide's patches start meanwhile.
    */
-  async function inferThenComplete(p: Extract<Prepared, { kind: 'compute' }>): Promise<{ entry: Promise<CacheEntry> }> {
+  async function inferThenComplete(
+    p: Extract<Prepared, { kind: 'compute' }>,
+    after: Promise<void>,
+  ): Promise<{ entry: Promise<CacheEntry> }> {
     const fail = (err: unknown): never => {
       p.reject(err as Error);
       throw err;
@@ -163,6 +166,9 @@ export async function runSlides(slides: readonly CohortSlide[], s: RunnerSetting
       await p.source.close();
     }
     const complete = async (): Promise<CacheEntry> => {
+      // One slide's last stages at a time, in cohort order: their memory stays bounded, and a stop
+      // (SIGTERM, scancel) finds at most one slide half finished.
+      await after.catch(() => undefined);
       try {
         // The progress bars follow the slide in its patch stage; this one's last stages go unreported.
         const result = await completeSegmentation(set, inferred, { signal: s.signal });
@@ -187,8 +193,9 @@ export async function runSlides(slides: readonly CohortSlide[], s: RunnerSetting
   /**
    * Starts a slide: resolves once it no longer needs the inference engine (a computed slide after its
    * patch stage, any other at once) with the promise of the slide's end, result or failure recorded.
+   * `after`: the end of the slide before, which a computed slide's last stages wait for.
    */
-  async function execute(p: Prepared): Promise<{ finished: Promise<void> }> {
+  async function execute(p: Prepared, after: Promise<void>): Promise<{ finished: Promise<void> }> {
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
     const record = { name: p.slide.name, slide: p.slide.path, settingsId: s.settingsId };
@@ -245,7 +252,7 @@ export async function runSlides(slides: readonly CohortSlide[], s: RunnerSetting
           );
         let entry: Promise<CacheEntry>;
         try {
-          ({ entry } = await inferThenComplete(p));
+          ({ entry } = await inferThenComplete(p, after));
         } catch (err) {
           return { finished: outcome(Promise.reject(err as Error)) };
         }
@@ -264,8 +271,9 @@ export async function runSlides(slides: readonly CohortSlide[], s: RunnerSetting
       // The next slide is digested, looked up and planned while this one infers.
       next = i + 1 < slides.length ? prepare(slides[i + 1]!) : null;
       try {
-        const { finished } = await execute(current);
-        // At most two slides past their patch stage: the one before waits for nothing else.
+        const { finished } = await execute(current, previous);
+        // The slide before ends before the next patch stage starts: one slide infers while at most one
+        // is finished.
         const before = previous;
         previous = finished;
         finished.catch(() => undefined); // awaited in turn below (or in finally)
