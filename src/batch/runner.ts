@@ -241,22 +241,19 @@ export async function runSlides(slides: readonly CohortSlide[], s: RunnerSetting
           ),
         };
       case 'compute': {
-        const outcome = (entry: Promise<CacheEntry>) =>
-          entry.then(
-            (e) => succeed(e, false, null),
-            (err: unknown) => {
-              if (err instanceof ModelError) throw new BatchSetupError(err.message, { cause: err });
-              if (isCancel(err, s.signal)) return pending();
-              return fail(message(err), null, p.sha256);
-            },
-          );
-        let entry: Promise<CacheEntry>;
+        // A model error concerns every slide: it stops the run (thrown here when the patch stage
+        // fails, from `finished` when the last stages do).
+        const settle = (err: unknown) => {
+          if (err instanceof ModelError) throw new BatchSetupError(err.message, { cause: err });
+          if (isCancel(err, s.signal)) return pending();
+          return fail(message(err), null, p.sha256);
+        };
         try {
-          ({ entry } = await inferThenComplete(p, after));
+          const { entry } = await inferThenComplete(p, after);
+          return { finished: entry.then((e) => succeed(e, false, null), settle) };
         } catch (err) {
-          return { finished: outcome(Promise.reject(err as Error)) };
+          return { finished: Promise.resolve(settle(err)) };
         }
-        return { finished: outcome(entry) };
       }
     }
   }

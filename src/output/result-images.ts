@@ -12,7 +12,7 @@ import { renderOverlay } from './overlay';
 import { encodeMaskPng, encodeRgbPng } from './png';
 
 /** Longest side of the report's thumbnails. */
-export const THUMBNAIL_MAX_SIDE = 320;
+const THUMBNAIL_MAX_SIDE = 320;
 
 export interface ResultImages {
   overlay: Uint8Array;
@@ -21,7 +21,7 @@ export interface ResultImages {
   mask: Uint8Array;
 }
 
-export function thumbnailOf(image: RgbImage): RgbImage {
+function thumbnailOf(image: RgbImage): RgbImage {
   const f = Math.min(1, THUMBNAIL_MAX_SIDE / Math.max(image.width, image.height));
   const width = Math.max(1, Math.round(image.width * f));
   const height = Math.max(1, Math.round(image.height * f));

@@ -207,7 +207,7 @@ export async function segmentWhileLoading(
 }
 
 /** The remaining stages of a planned slide: patch inference, refinement, polygons. */
-export async function finishSegmentation(
+async function finishSegmentation(
   source: SlideSource,
   models: ModelSet,
   plan: SegmentationPlan,

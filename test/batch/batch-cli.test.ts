@@ -365,3 +365,30 @@ describe('bad inputs stop before any work', () => {
     expect([r.code, r.stderr]).toEqual([2, 'h2g: error: --cohort and --shard go together\n']);
   });
 });
+
+describe('a broken model stops the cohort, wherever it breaks', () => {
+  // nan-patch fails in the patch stage of the first slide; nan-refinement in its last stages, while
+  // the next slide's patches already run beside them. Either way: the model named, every slide pending.
+  test.each([
+    ['nanPatch', 'patchwise_mobilenet_network_breast_cancer.onnx'],
+    ['nanRefinement', 'refinement_network_breast_cancer.onnx'],
+  ] as const)('%s: exit 1, the broken file named, nothing recorded, every slide pending', async (variant, file) => {
+    const out = path.join(tmp, `broken-${variant}`);
+    const slides = smallSlides(3);
+    const r = await runCli([
+      'batch',
+      ...slides,
+      '--out-dir',
+      out,
+      '--cache',
+      path.join(tmp, `broken-cache-${variant}`),
+      '--models',
+      MODELS[variant],
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`h2g: error: ${path.join(MODELS[variant], file)} gave `);
+    expect(r.stderr).toContain('NaN or infinite values');
+    expect(table(out).map((row) => row.status)).toEqual(['pending', 'pending', 'pending']);
+    expect(existsSync(path.join(out, 'slides'))).toBe(false);
+  });
+});

@@ -6,7 +6,7 @@
  * before starting the next would never start it: the gate then opens after its timeout and the test
  * fails on what it records.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openBatchContext } from '../../src/batch/run-batch';
@@ -42,8 +42,10 @@ test('the second slide starts its patches while the first is still being stored'
   let secondStarted!: () => void;
   const started = new Promise<void>((resolve) => (secondStarted = resolve));
   const store = cache.store.bind(cache);
+  let held = false; // only the first store waits
   cache.store = async (...args: Parameters<typeof cache.store>) => {
-    if (events.filter((e) => e.startsWith('store')).length === 0) {
+    if (!held) {
+      held = true;
       events.push('store waits');
       let timer: NodeJS.Timeout | undefined;
       const opened = await Promise.race([
@@ -94,4 +96,5 @@ test('the second slide starts its patches while the first is still being stored'
     expect(summary.status).toBe('ok');
     expect(summary.result.figures.patchesInferred).toBeGreaterThan(0);
   }
+  rmSync(tmp, { recursive: true, force: true });
 }, 120_000);
